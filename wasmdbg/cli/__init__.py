@@ -1,0 +1,1 @@
+"""The command line: argument parsing, dispatch to commands, exit statuses."""

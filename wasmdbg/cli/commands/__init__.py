@@ -1,0 +1,1 @@
+"""One module per subcommand; each builds data with the core and prints it."""

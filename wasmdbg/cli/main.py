@@ -1,0 +1,109 @@
+"""Argument parsing and dispatch; every failure a user can cause ends as one line and an ExitStatus."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from wasmdbg import __version__
+from wasmdbg.cli.commands import info
+from wasmdbg.cli.environment import Environment
+from wasmdbg.cli.status import ExitStatus
+from wasmdbg.errors import WasmdbgError
+from wasmdbg.text import printable
+
+DESCRIPTION = """\
+wasmdbg: a debugging assistant for WebAssembly modules.
+
+Commands:
+  wasmdbg info MODULE      describe a module and the debug information it carries
+"""
+
+EPILOG = """\
+exit status: 0 success, 1 unusable input (missing, malformed or invalid module),
+2 usage error. Results go to stdout, diagnostics to stderr.
+"""
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that writes to the injected Environment and never calls sys.exit itself."""
+
+    env: Environment
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        if message:
+            stream = self.env.stderr if file in (sys.stderr, self.env.stderr) else self.env.stdout
+            stream.write(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self.env.stderr.write(message)
+        raise SystemExit(status)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def build_parser(env: Environment) -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    _Parser.env = env
+    parser = _Parser(
+        prog="wasmdbg",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"wasmdbg {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    info.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run wasmdbg with `argv` (default: sys.argv[1:]) and return the exit status."""
+    env = env or Environment()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(env)
+    try:
+        if argv and not argv[0].startswith("-") and argv[0] not in ("info",):
+            # `wasmdbg MODULE [ARGS]` is the interactive debugger's spelling.
+            raise _UsageError(
+                f"wasmdbg: error: unknown command {printable(argv[0])!r}; "
+                "the interactive debugger (wasmdbg MODULE) is not available yet: try `wasmdbg info MODULE`"
+            )
+        args = parser.parse_args(argv)
+        command = getattr(args, "command", None)
+        if command is None:
+            parser.print_help(env.stderr)
+            return ExitStatus.USAGE
+        return int(command(args, env))
+    except _UsageError as error:
+        env.stderr.write(f"{error}\n")
+        return ExitStatus.USAGE
+    except SystemExit as exit_:  # --help and --version
+        return int(exit_.code or 0)
+    except WasmdbgError as error:
+        env.stderr.write(f"wasmdbg: error: {printable(error.message)}\n")
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        env.stderr.write("wasmdbg: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); that is not an error of ours.
+        return ExitStatus.OK
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    status = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    sys.exit(status)

@@ -1,0 +1,1 @@
+"""Rich renderables for wasmdbg's data; no Textual here."""

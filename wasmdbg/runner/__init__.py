@@ -1,0 +1,1 @@
+"""Everything that touches the wasmtime engine; nothing else in wasmdbg imports wasmtime."""

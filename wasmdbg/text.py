@@ -1,0 +1,24 @@
+"""Making untrusted text (names, paths, guest output) safe to show on a terminal."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab and newline, DEL, C1 controls, and bidi overrides that reorder what is shown.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, one_line: bool = True) -> str:
+    """Escape control characters (ESC above all) so `text` cannot drive the terminal.
+
+    Args:
+        text: untrusted text: a name from a module, a path, guest output.
+        one_line: also escape tab and newline, for values shown inside one line.
+    """
+    return (_UNSAFE_ONE_LINE if one_line else _UNSAFE).sub(_escape, text)

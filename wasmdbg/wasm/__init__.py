@@ -1,0 +1,1 @@
+"""The WebAssembly binary reader: bytes in, frozen dataclasses out; standard library only."""

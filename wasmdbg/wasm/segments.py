@@ -1,0 +1,100 @@
+"""Element and data segments: what initializes tables and linear memory, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wasmdbg.wasm.instructions import Instruction, read_const_expr
+from wasmdbg.wasm.reader import Reader
+from wasmdbg.wasm.types import read_ref_type
+
+ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
+
+
+def const_value(expr: tuple[Instruction, ...]) -> int | None:
+    """The value of a one-instruction `i32.const`/`i64.const` expression, else None."""
+    if len(expr) == 2 and expr[0].mnemonic in ("i32.const", "i64.const"):
+        value = expr[0].immediates[0]
+        return value if isinstance(value, int) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ElementSegment:
+    """One element segment; `functions` lists the function index of each item (None if not `ref.func`)."""
+
+    mode: str
+    """"active", "passive" or "declarative"."""
+    table_index: int | None
+    offset: int | None
+    """Start index in the table for an active segment with a constant offset."""
+    element_type: str
+    functions: tuple[int | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataSegment:
+    """One data segment; `data_offset` is where its bytes lie in the module."""
+
+    mode: str
+    memory_index: int | None
+    offset: int | None
+    """Address in linear memory for an active segment with a constant offset."""
+    data_offset: int
+    size: int
+
+
+def _ref_func_index(expr: tuple[Instruction, ...]) -> int | None:
+    if len(expr) == 2 and expr[0].mnemonic == "ref.func":
+        index = expr[0].immediates[0]
+        return index if isinstance(index, int) else None
+    return None
+
+
+def read_element_segment(r: Reader) -> ElementSegment:
+    """One entry of the element section (flags 0..7: mode, explicit table, expressions or indices)."""
+    start = r.pos
+    flags = r.u32()
+    if flags > 7:
+        raise r.error(f"malformed element segment flags {flags}", start)
+    uses_exprs = bool(flags & 0x04)
+    table_index: int | None = None
+    offset: int | None = None
+    if flags & 0x01:
+        mode = DECLARATIVE if flags & 0x02 else PASSIVE
+    else:
+        mode = ACTIVE
+        table_index = r.u32() if flags & 0x02 else 0
+        offset = const_value(read_const_expr(r))
+    element_type = "funcref"
+    if flags & 0x03:  # an element kind or reference type is written explicitly
+        if uses_exprs:
+            element_type = read_ref_type(r)
+        else:
+            kind_at = r.pos
+            if r.u8() != 0x00:
+                raise r.error("malformed element kind: expected 0x00 (funcref)", kind_at)
+    if uses_exprs:
+        functions = tuple(_ref_func_index(read_const_expr(r)) for _ in range(r.count("element expression", 2)))
+    else:
+        functions = tuple(r.u32() for _ in range(r.count("element function index")))
+    return ElementSegment(mode, table_index, offset, element_type, functions)
+
+
+def read_data_segment(r: Reader) -> DataSegment:
+    """One entry of the data section (flags 0: memory 0, 1: passive, 2: explicit memory)."""
+    start = r.pos
+    flags = r.u32()
+    if flags > 2:
+        raise r.error(f"malformed data segment flags {flags}", start)
+    memory_index: int | None = None
+    offset: int | None = None
+    mode = PASSIVE
+    if flags != 1:
+        mode = ACTIVE
+        memory_index = r.u32() if flags == 2 else 0
+        offset = const_value(read_const_expr(r))
+    size = r.u32()
+    data_offset = r.pos
+    r.skip(size, "data segment")
+    return DataSegment(mode, memory_index, offset, data_offset, size)
