@@ -101,6 +101,21 @@ def describe_limits(limits: Limits) -> str:
     return " ".join(parts)
 
 
+def describe_bytes(size: int) -> str:
+    """A byte count in the largest binary unit that keeps it whole-ish: `64 KiB`, `1.5 GiB`."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def memory_bytes(limits: Limits) -> tuple[int, int | None]:
+    """(minimum, maximum) size in bytes of a memory with these limits."""
+    page = 1 << (limits.page_size_log2 if limits.page_size_log2 is not None else 16)
+    return limits.min * page, None if limits.max is None else limits.max * page
+
+
 def describe_import_type(module: WasmModule, imp: Import) -> str:
     """Text-format spelling of an import's type, e.g. `(func (param i32) (result i32))`."""
     t = imp.type
@@ -123,7 +138,7 @@ def _judge(module: WasmModule) -> tuple[str, str, int]:
     named = sum(1 for index in names if index < module.function_count)
     dwarf = module.dwarf
     separate = (
-        f"; its debug info is in a separate file, {module.external_debug_info!r} (external_debug_info)"
+        f"; its DWARF is in a separate file named by external_debug_info: {module.external_debug_info}"
         if module.external_debug_info
         else ""
     )
@@ -138,7 +153,11 @@ def _judge(module: WasmModule) -> tuple[str, str, int]:
         reason = "no DWARF" if not dwarf.sections else "DWARF incomplete (no .debug_info or .debug_line)"
         return NAMES, f"function names only: the name section names {named} of {module.function_count} functions; {reason}{separate}", named
     exported = sum(1 for e in module.exports if e.kind == FUNC)
-    extra = f"; {exported} exported functions are known by their export names" if exported else ""
+    extra = (
+        f"; {exported} exported function{' is' if exported == 1 else 's are'} known by export name"
+        if exported
+        else ""
+    )
     return INDICES, f"indices only: no DWARF and no function names{extra}{separate}", named
 
 

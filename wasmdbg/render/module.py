@@ -8,7 +8,16 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from wasmdbg.inspection import INDICES, NAMES, SOURCE, ModuleInfo, describe_import_type, describe_limits
+from wasmdbg.inspection import (
+    INDICES,
+    NAMES,
+    SOURCE,
+    ModuleInfo,
+    describe_bytes,
+    describe_import_type,
+    describe_limits,
+    memory_bytes,
+)
 from wasmdbg.text import printable
 
 MAX_ROWS = 40
@@ -78,10 +87,15 @@ class ModuleView:
         yield Text()
 
         if m.memories:
-            memories = _table("Memories", "index", "limits (pages)", "")
+            memories = _table("Memories", "index", "limits (pages)", "bytes", "")
             for mem in m.memories:
+                low, high = memory_bytes(mem.limits)
+                span = describe_bytes(low) + (" – " + describe_bytes(high) if high is not None else " – no maximum")
                 memories.add_row(
-                    Text(str(mem.index)), Text(describe_limits(mem.limits)), Text("imported" if mem.imported else "")
+                    Text(str(mem.index)),
+                    Text(describe_limits(mem.limits)),
+                    Text(span, style="dim"),
+                    Text("imported" if mem.imported else ""),
                 )
             yield memories
             yield Text()
