@@ -86,26 +86,24 @@ def _shuffle(r: Reader) -> tuple[Any, ...]:
     return (tuple(r.bytes(16, "i8x16.shuffle lanes")),)
 
 
-def _i32(r: Reader) -> tuple[Any, ...]:
-    pos = r.pos
-    if pos < r.end:  # fast path: a one-byte value
-        b = r.data[pos]
-        if b < 0x80:
-            r.pos = pos + 1
-            return SMALL[b] if b < 0x40 else (b - 0x80,)
-    value = r.s32()
-    return SMALL[value] if 0 <= value < 256 else (value,)
+def _signed_const(read: Callable[[Reader], int]) -> Callable[[Reader], tuple[Any, ...]]:
+    """The reader of an `i32.const`/`i64.const` immediate, with a fast path for one-byte values."""
+
+    def immediate(r: Reader) -> tuple[Any, ...]:
+        pos = r.pos
+        if pos < r.end:
+            b = r.data[pos]
+            if b < 0x80:
+                r.pos = pos + 1
+                return SMALL[b] if b < 0x40 else (b - 0x80,)
+        value = read(r)
+        return SMALL[value] if 0 <= value < 256 else (value,)
+
+    return immediate
 
 
-def _i64(r: Reader) -> tuple[Any, ...]:
-    pos = r.pos
-    if pos < r.end:
-        b = r.data[pos]
-        if b < 0x80:
-            r.pos = pos + 1
-            return SMALL[b] if b < 0x40 else (b - 0x80,)
-    value = r.s64()
-    return SMALL[value] if 0 <= value < 256 else (value,)
+_i32 = _signed_const(Reader.s32)
+_i64 = _signed_const(Reader.s64)
 
 
 def _f32(r: Reader) -> tuple[Any, ...]:

@@ -13,7 +13,12 @@ ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
 
 def const_value(expr: tuple[Instruction, ...]) -> int | None:
     """The value of a one-instruction `i32.const`/`i64.const` expression, else None."""
-    if len(expr) == 2 and expr[0].mnemonic in ("i32.const", "i64.const"):
+    return _single_int(expr, ("i32.const", "i64.const"))
+
+
+def _single_int(expr: tuple[Instruction, ...], mnemonics: tuple[str, ...]) -> int | None:
+    """The integer immediate of an expression that is one of `mnemonics` then `end`, else None."""
+    if len(expr) == 2 and expr[0].mnemonic in mnemonics:
         value = expr[0].immediates[0]
         return value if isinstance(value, int) else None
     return None
@@ -44,13 +49,6 @@ class DataSegment:
     size: int
 
 
-def _ref_func_index(expr: tuple[Instruction, ...]) -> int | None:
-    if len(expr) == 2 and expr[0].mnemonic == "ref.func":
-        index = expr[0].immediates[0]
-        return index if isinstance(index, int) else None
-    return None
-
-
 def read_element_segment(r: Reader) -> ElementSegment:
     """One entry of the element section (flags 0..7: mode, explicit table, expressions or indices)."""
     start = r.pos
@@ -75,7 +73,7 @@ def read_element_segment(r: Reader) -> ElementSegment:
             if r.u8() != 0x00:
                 raise r.error("malformed element kind: expected 0x00 (funcref)", kind_at)
     if uses_exprs:
-        functions = tuple(_ref_func_index(read_const_expr(r)) for _ in range(r.count("element expression", 2)))
+        functions = tuple(_single_int(read_const_expr(r), ("ref.func",)) for _ in range(r.count("element expression", 2)))
     else:
         functions = tuple(r.u32() for _ in range(r.count("element function index")))
     return ElementSegment(mode, table_index, offset, element_type, functions)
