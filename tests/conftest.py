@@ -18,3 +18,11 @@ def tmp_module(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_index_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's DWARF index cache."""
+    import os
+
+    os.environ["WASMDBG_CACHE_DIR"] = str(tmp_path_factory.mktemp("dwarf-index-cache"))

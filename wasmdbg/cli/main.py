@@ -7,7 +7,7 @@ import sys
 from typing import NoReturn
 
 from wasmdbg import __version__
-from wasmdbg.cli.commands import info
+from wasmdbg.cli.commands import info, symbolize
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
@@ -17,7 +17,8 @@ DESCRIPTION = """\
 wasmdbg: a debugging assistant for WebAssembly modules.
 
 Commands:
-  wasmdbg info MODULE      describe a module and the debug information it carries
+  wasmdbg info MODULE            describe a module and the debug information it carries
+  wasmdbg symbolize MODULE ADDR  map addresses to functions and source lines
 """
 
 EPILOG = """\
@@ -62,6 +63,7 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wasmdbg {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     info.add_parser(subparsers)
+    symbolize.add_parser(subparsers)
     return parser
 
 
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(env)
     try:
-        if argv and not argv[0].startswith("-") and argv[0] not in ("info",):
+        if argv and not argv[0].startswith("-") and argv[0] not in ("info", "symbolize"):
             # `wasmdbg MODULE [ARGS]` is the interactive debugger's spelling.
             raise _UsageError(
                 f"wasmdbg: error: unknown command {printable(argv[0])!r}; "

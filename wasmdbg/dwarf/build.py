@@ -1,0 +1,324 @@
+"""One pass over a module's DWARF into flat tables: line sequences, functions, inlined calls.
+
+This is the only code that drives pyelftools, and it runs in a child process (see `isolate`): the
+walk follows gimli's addr2line (unit ranges from DW_AT_ranges, then .debug_aranges, then
+low/high pc, then line sequences; names from DW_AT_linkage_name, DW_AT_name, then the
+abstract_origin/specification chain, at most 16 links; inlined calls by depth) so that wasmdbg
+answers what `wasm-tools addr2line` answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from elftools.dwarf.dwarfinfo import DWARFInfo
+from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
+
+from wasmdbg.dwarf.paths import render_file
+
+NAME_CHAIN_LIMIT = 16
+"""Links of DW_AT_abstract_origin/DW_AT_specification followed for a name, as addr2line does."""
+
+_REF_FORMS = {"DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8", "DW_FORM_ref_udata"}
+_CONSTANT_FORMS = {"DW_FORM_data1", "DW_FORM_data2", "DW_FORM_data4", "DW_FORM_data8", "DW_FORM_udata"}
+# Only these make DW_AT_low_pc/high_pc an address; a low_pc in another form is ignored, as gimli does.
+_ADDRESS_FORMS = {
+    "DW_FORM_addr", "DW_FORM_addrx", "DW_FORM_addrx1", "DW_FORM_addrx2", "DW_FORM_addrx3", "DW_FORM_addrx4",
+    "DW_FORM_GNU_addr_index",
+}  # fmt: skip
+_LINKAGE = ("DW_AT_linkage_name", "DW_AT_MIPS_linkage_name")
+_ORIGIN = ("DW_AT_abstract_origin", "DW_AT_specification")
+
+Range = tuple[int, int]
+
+
+@dataclass(slots=True)
+class InlinedCall:
+    """One DW_TAG_inlined_subroutine: who was inlined, and where its caller called it."""
+
+    name_die: int
+    """Absolute offset of the DIE whose name chain names the inlined function."""
+    call_file: int | None
+    call_line: int
+    call_column: int
+
+
+@dataclass(slots=True)
+class Function:
+    """One DW_TAG_subprogram with code, and the inlined calls inside it."""
+
+    name_die: int
+    inlined: list[InlinedCall] = field(default_factory=list)
+    inlined_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(begin, end, depth, index into `inlined`)."""
+
+
+@dataclass(slots=True)
+class Unit:
+    """Everything one compilation unit contributes to lookups."""
+
+    language: int | None
+    files: list[str]
+    sequences: list[tuple[int, int, list[tuple[int, int, int, int]]]]
+    """(start, end, rows of (address, file index, line, column)), sorted by start."""
+    functions: list[Function]
+    function_ranges: list[tuple[int, int, int]]
+    """(begin, end, index into `functions`), sorted by begin."""
+    ranges: list[Range]
+
+
+@dataclass(slots=True)
+class DwarfTables:
+    """The whole module's DWARF, flattened; names still raw (resolved from `names` by DIE offset)."""
+
+    units: list[Unit]
+    names: dict[int, tuple[str | None, bool]]
+    """DIE offset -> (raw name, whether it is a linkage name) for every DIE a frame may be named by."""
+
+
+@dataclass(slots=True)
+class _NameInfo:
+    linkage: str | None = None
+    name: str | None = None
+    next: int | None = None
+    order: tuple[str, ...] = ()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _ref_offset(die: Any, attr: Any) -> int | None:
+    if attr.form in _REF_FORMS:
+        return int(attr.raw_value) + int(die.cu.cu_offset)
+    if attr.form == "DW_FORM_ref_addr":
+        return int(attr.raw_value)
+    return None
+
+
+def _name_info(die: Any) -> _NameInfo:
+    info = _NameInfo()
+    order = []
+    for name, attr in die.attributes.items():
+        if name in _LINKAGE and info.linkage is None:
+            info.linkage = _text(attr.value)
+            order.append("linkage")
+        elif name == "DW_AT_name":
+            info.name = _text(attr.value)
+            order.append("name")
+        elif name in _ORIGIN:
+            info.next = _ref_offset(die, attr)
+            order.append("origin")
+    info.order = tuple(order)
+    return info
+
+
+def _resolve_entry(infos: dict[int, _NameInfo], offset: int, limit: int) -> tuple[str | None, bool]:
+    """addr2line's `name_entry`: a referenced DIE's linkage name, else its name, else its origin's."""
+    while limit > 0:
+        info = infos.get(offset)
+        if info is None:
+            return None, False
+        if info.linkage is not None:
+            return info.linkage, True
+        if info.name is not None:
+            return info.name, False
+        if info.next is None:
+            return None, False
+        offset, limit = info.next, limit - 1
+    return None, False
+
+
+def _resolve_own(infos: dict[int, _NameInfo], offset: int) -> tuple[str | None, bool]:
+    """addr2line's `Function::parse`: attributes in order; an origin is followed only while unnamed."""
+    info = infos[offset]
+    found: tuple[str | None, bool] = (None, False)
+    for kind in info.order:
+        if kind == "linkage" and info.linkage is not None:
+            found = (info.linkage, True)
+        elif kind == "name" and found[0] is None:
+            found = (info.name, False)
+        elif kind == "origin" and found[0] is None and info.next is not None:
+            found = _resolve_entry(infos, info.next, NAME_CHAIN_LIMIT)
+    return found
+
+
+def _pc_ranges(die: Any, dwarf: DWARFInfo, unit_base: int) -> list[Range]:
+    """A DIE's address ranges: DW_AT_ranges, else low/high pc; empty and reversed ranges dropped."""
+    attrs = die.attributes
+    out: list[Range] = []
+    if "DW_AT_ranges" in attrs:
+        lists = dwarf.range_lists()
+        if lists is None:
+            return out
+        # pyelftools has already turned a DWARF 5 DW_FORM_rnglistx index into a section offset.
+        entries = lists.get_range_list_at_offset(int(attrs["DW_AT_ranges"].value), cu=die.cu)
+        base = unit_base
+        for entry in entries:
+            if isinstance(entry, BaseAddressEntry):
+                base = entry.base_address
+            elif isinstance(entry, RangeEntry):
+                begin, end = entry.begin_offset, entry.end_offset
+                if not entry.is_absolute:
+                    begin, end = begin + base, end + base
+                if begin < end:
+                    out.append((begin, end))
+        return out
+    low = attrs.get("DW_AT_low_pc")
+    high = attrs.get("DW_AT_high_pc")
+    if low is None or high is None or low.form not in _ADDRESS_FORMS:
+        return out
+    begin = int(low.value)
+    if high.form in _CONSTANT_FORMS:
+        end = begin + int(high.value)
+    elif high.form in _ADDRESS_FORMS:
+        end = int(high.value)
+    else:
+        return out
+    if begin < end:
+        out.append((begin, end))
+    return out
+
+
+def _lines(dwarf: DWARFInfo, cu: Any, comp_dir: str | None) -> tuple[list[str], list[Any]] | None:
+    program = dwarf.line_program_for_CU(cu)
+    if program is None:
+        return None
+    header = program.header
+    version = header["version"]
+    directories = [_text(d) for d in header["include_directory"]]
+    files: list[str] = [] if version >= 5 else [""]  # DWARF <= 4 has no file 0
+    for entry in header["file_entry"]:
+        dir_index = entry["dir_index"]
+        directory = None
+        if dir_index != 0:
+            position = dir_index if version >= 5 else dir_index - 1
+            directory = directories[position] if 0 <= position < len(directories) else None
+        files.append(render_file(comp_dir, directory, _text(entry["name"])))
+    sequences = []
+    rows: list[tuple[int, int, int, int]] = []
+    for entry in program.get_entries():
+        state = entry.state
+        if state is None:
+            continue
+        if state.end_sequence:
+            if rows:
+                sequences.append((rows[0][0], state.address, rows))
+                rows = []
+            continue
+        row = (state.address, state.file, state.line, state.column)
+        if rows and rows[-1][0] == state.address:
+            rows[-1] = row
+        else:
+            rows.append(row)
+    sequences.sort(key=lambda s: s[0])
+    return files, sequences
+
+
+def _inlined_call(die: Any, version: int) -> InlinedCall:
+    attrs = die.attributes
+    call_file = None
+    if "DW_AT_call_file" in attrs:
+        index = int(attrs["DW_AT_call_file"].value)
+        # DWARF 5 numbers files from 0, so 0 is a file there; before, 0 meant none (addr2line's rule).
+        if index > 0 or version >= 5:
+            call_file = index
+    line = int(attrs["DW_AT_call_line"].value) if "DW_AT_call_line" in attrs else 0
+    column = int(attrs["DW_AT_call_column"].value) if "DW_AT_call_column" in attrs else 0
+    return InlinedCall(die.offset, call_file, line, column)
+
+
+def _walk(cu: Any) -> Iterator[tuple[int, Any]]:
+    """(depth, DIE) for every non-null DIE, without recursion (deep trees are data, not stack)."""
+    depth = 0
+    for die in cu.iter_DIEs():
+        if die.is_null():
+            depth -= 1
+            continue
+        yield depth, die
+        if die.has_children:
+            depth += 1
+
+
+def build_tables(dwarf: DWARFInfo) -> DwarfTables:
+    """Walk every unit once. Raises whatever pyelftools raises on bad DWARF (the caller isolates it)."""
+    infos: dict[int, _NameInfo] = {}
+    units: list[Unit] = []
+    aranges = _aranges(dwarf)
+    for cu in dwarf.iter_CUs():
+        top = cu.get_top_DIE()
+        if top.tag not in ("DW_TAG_compile_unit", "DW_TAG_skeleton_unit", "DW_TAG_partial_unit"):
+            continue
+        attrs = top.attributes
+        language = int(attrs["DW_AT_language"].value) if "DW_AT_language" in attrs else None
+        comp_dir = _text(attrs["DW_AT_comp_dir"].value) if "DW_AT_comp_dir" in attrs else None
+        low_pc = attrs.get("DW_AT_low_pc")
+        unit_base = int(low_pc.value) if low_pc is not None and low_pc.form in _ADDRESS_FORMS else 0
+        lines = _lines(dwarf, cu, comp_dir) if "DW_AT_stmt_list" in attrs else None
+        files, sequences = lines if lines is not None else ([], [])
+
+        functions: list[Function] = []
+        function_ranges: list[tuple[int, int, int]] = []
+        # Open DW_TAG_subprogram / DW_TAG_inlined_subroutine scopes, innermost last:
+        # (DIE depth, inline depth of their inlined children, function with code or None).
+        scopes: list[tuple[int, int, Function | None]] = []
+        for depth, die in _walk(cu):
+            while scopes and scopes[-1][0] >= depth:
+                scopes.pop()
+            tag = die.tag
+            if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or any(
+                a in die.attributes for a in (*_LINKAGE, "DW_AT_name", *_ORIGIN)
+            ):
+                infos[die.offset] = _name_info(die)
+            if tag == "DW_TAG_subprogram":
+                function = None
+                ranges = _pc_ranges(die, dwarf, unit_base)
+                if ranges:
+                    function = Function(die.offset)
+                    function_ranges.extend((begin, end, len(functions)) for begin, end in ranges)
+                    functions.append(function)
+                scopes.append((depth, 0, function))
+            elif tag == "DW_TAG_inlined_subroutine" and scopes and scopes[-1][2] is not None:
+                _, inline_depth, function = scopes[-1]
+                assert function is not None
+                call = _inlined_call(die, cu.header["version"])
+                for begin, end in _pc_ranges(die, dwarf, unit_base):
+                    function.inlined_ranges.append((begin, end, inline_depth, len(function.inlined)))
+                function.inlined.append(call)
+                scopes.append((depth, inline_depth + 1, function))
+        function_ranges.sort(key=lambda r: r[0])
+        for function in functions:
+            function.inlined_ranges.sort(key=lambda r: (r[2], r[0]))
+
+        ranges = _pc_ranges(top, dwarf, unit_base) if "DW_AT_ranges" in attrs else []
+        if not ranges:
+            ranges = [r for r in aranges.get(cu.cu_offset, []) if r[0] < r[1]]
+        if not ranges:
+            ranges = _pc_ranges(top, dwarf, unit_base)
+        if not ranges:
+            ranges = [(start, end) for start, end, _ in sequences if start < end]
+        units.append(Unit(language, files, sequences, functions, function_ranges, ranges))
+
+    names: dict[int, tuple[str | None, bool]] = {}
+    for unit in units:
+        for function in unit.functions:
+            names[function.name_die] = _resolve_own(infos, function.name_die)
+            for call in function.inlined:
+                names[call.name_die] = _resolve_own(infos, call.name_die)
+    return DwarfTables(units, names)
+
+
+def _aranges(dwarf: DWARFInfo) -> dict[int, list[Range]]:
+    """CU offset -> ranges from .debug_aranges (empty when the section is absent)."""
+    table = dwarf.get_aranges()
+    out: dict[int, list[Range]] = {}
+    if table is None:
+        return out
+    for entry in table.entries:
+        if entry.length:
+            out.setdefault(entry.info_offset, []).append((entry.begin_addr, entry.begin_addr + entry.length))
+    return out

@@ -1,0 +1,77 @@
+"""On-disk cache of built DWARF indexes (and of failures), keyed by the DWARF's content.
+
+A missing, stale, foreign or corrupt cache file is a miss, never an error; failing to write the
+cache only costs the next run a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from wasmdbg.dwarf.index import INDEX_FORMAT, DwarfIndex, IndexFormatError
+
+CACHE_ENV = "WASMDBG_CACHE_DIR"
+"""Overrides the cache directory (the user cache dir from platformdirs by default)."""
+
+
+def cache_dir() -> Path:
+    """Where indexes are kept."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("wasmdbg")) / "dwarf-index"
+
+
+def cache_key(sections: Mapping[str, bytes]) -> str:
+    """Content hash of the DWARF sections plus the index format: what the index is a function of."""
+    digest = hashlib.sha256(f"wasmdbg-dwarf-index-{INDEX_FORMAT}\n".encode())
+    for name in sorted(sections):
+        payload = sections[name]
+        digest.update(f"{name}\0{len(payload)}\0".encode())
+        digest.update(payload)
+    return digest.hexdigest()
+
+
+def load(key: str) -> DwarfIndex | str | None:
+    """The cached index, the cached reason its build failed, or None on a miss."""
+    base = cache_dir() / key
+    try:
+        return DwarfIndex.from_bytes(base.with_suffix(".idx").read_bytes(), key)
+    except (OSError, IndexFormatError):
+        pass
+    try:
+        reason = base.with_suffix(".failed").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return reason.splitlines()[0] if reason else None
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only or full cache directory only costs a rebuild next time
+
+
+def store(key: str, index_bytes: bytes) -> None:
+    """Keep a built index."""
+    _write(cache_dir() / f"{key}.idx", index_bytes)
+
+
+def store_failure(key: str, reason: str) -> None:
+    """Remember why this DWARF could not be indexed, so the next run does not wait for it again."""
+    _write(cache_dir() / f"{key}.failed", reason.encode())

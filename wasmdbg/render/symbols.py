@@ -1,0 +1,65 @@
+"""Rendering symbolized addresses: Rich text for people, llvm-symbolizer's lines for its users."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
+from wasmdbg.frames import DWARF, SourceFrame, SymbolizedAddress
+from wasmdbg.text import printable
+
+
+def location(frame: SourceFrame) -> str | None:
+    """`file:line:column` with the parts DWARF gave, or None without a file."""
+    if frame.file is None:
+        return None
+    text = frame.file
+    if frame.line is not None:
+        text += f":{frame.line}"
+        if frame.column is not None:
+            text += f":{frame.column}"
+    return text
+
+
+def llvm_lines(result: SymbolizedAddress) -> list[str]:
+    """The lines llvm-symbolizer prints for one address: function, then file:line:column, per frame."""
+    if not result.frames:
+        return ["??", "??:0:0"]
+    lines = []
+    for frame in result.frames:
+        lines.append(printable(frame.function) if frame.function else "??")
+        file = printable(frame.file) if frame.file else "??"
+        lines.append(f"{file}:{frame.line or 0}:{frame.column or 0}")
+    return lines
+
+
+class SymbolizedView:
+    """One address and its frames, innermost first."""
+
+    def __init__(self, address: str, result: SymbolizedAddress) -> None:
+        self.address = address
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        r = self.result
+        header = Text.assemble((printable(self.address), "bold"))
+        if r.code_offset is not None and r.code_offset >= 0:
+            header.append(f"  (code offset 0x{r.code_offset:x})", style="dim")
+        if r.func_index is not None:
+            header.append(f"  in function {r.func_index}", style="dim")
+        yield header
+        if not r.frames:
+            yield Text("  no function contains this address", style="red")
+        for frame in r.frames:
+            line = Text("  ")
+            line.append(printable(frame.function or "<unnamed>"), style="bold cyan" if frame.source == DWARF else "cyan")
+            where = location(frame)
+            if where:
+                line.append("  " + printable(where))
+            if frame.inlined:
+                line.append("  (inlined)", style="magenta")
+            if frame.source != DWARF:
+                line.append(f"  [{frame.source}]", style="dim")
+            yield line
+        for warning in r.warnings:
+            yield Text.assemble(("  warning: ", "yellow"), printable(warning))

@@ -1,0 +1,195 @@
+"""Symbolizer: module offsets to source frames, DWARF first, then name section, export, index.
+
+Built once per module (`Symbolizer.open`) and reused for every address. The DWARF index is built
+in a bounded child process and cached on disk; when it cannot be built, symbolization carries on
+from the `name` section and `notes` says why in one line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from wasmdbg.debuginfo import DebugInfo, find_debug_info
+from wasmdbg.demangle import demangle
+from wasmdbg.dwarf import cache
+from wasmdbg.dwarf.index import DwarfFrame, DwarfIndex
+from wasmdbg.dwarf.isolate import DEFAULT_TIMEOUT_S, DwarfBuildError, build_index_bytes
+from wasmdbg.frames import DWARF, EXPORT, IMPORT, INDEX, NAME, SourceFrame, SymbolizedAddress
+from wasmdbg.wasm.code import FunctionBody
+from wasmdbg.wasm.entities import FUNC
+from wasmdbg.wasm.files import read_module_file
+from wasmdbg.wasm.instructions import InstructionIndex
+from wasmdbg.wasm.module import WasmModule, read_module
+from wasmdbg.errors import WasmFormatError
+
+
+@dataclass(frozen=True)
+class SymbolizeOptions:
+    """How to find and index the DWARF."""
+
+    debug_file: str | None = None
+    dwp: str | None = None
+    use_cache: bool = True
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+
+@dataclass
+class Symbolizer:
+    """Answers `symbolize(module_offset)` for one module."""
+
+    module: WasmModule
+    debug: DebugInfo
+    index: DwarfIndex | None
+    notes: list[str] = field(default_factory=list)
+    """One-line explanations of debug information that was not used."""
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: SymbolizeOptions | None = None) -> Symbolizer:
+        """Read a module and its debug information.
+
+        Raises:
+            WasmdbgError: the module or the given debug file cannot be read, is malformed, or the
+                debug file belongs to another build.
+        """
+        options = options or SymbolizeOptions()
+        module = read_module(read_module_file(path))
+        return cls.for_module(module, os.fspath(path), options)
+
+    @classmethod
+    def for_module(cls, module: WasmModule, path: str | None, options: SymbolizeOptions) -> Symbolizer:
+        """A symbolizer for an already-read module (path locates its external debug file)."""
+        debug = find_debug_info(module, path, options.debug_file)
+        notes = list(debug.notes)
+        if options.dwp is not None:
+            notes.append("split DWARF (--dwp) is not supported yet; the skeleton units give what they can")
+        index = None
+        sections = debug.dwarf_sections()
+        if ".debug_info" in sections:
+            index, note = _load_index(sections, options)
+            if note:
+                notes.append(note)
+        return cls(module, debug, index, notes)
+
+    # -- names --------------------------------------------------------------------------------
+
+    def _name_frame(self, func_index: int) -> SourceFrame:
+        """The best name outside DWARF: name section (module, then debug file), export, import, index."""
+        for source_module in (self.module, self.debug.module):
+            names = source_module.names.functions if source_module.names else {}
+            if func_index in names:
+                return _named(names[func_index], NAME)
+        exported = self.module.export_names.get((FUNC, func_index))
+        if exported is not None:
+            return _named(exported, EXPORT)
+        if func_index < self.module.imported_function_count:
+            imported = [i for i in self.module.imports if i.kind == FUNC][func_index]
+            return SourceFrame(f"{imported.module}.{imported.field}", None, source=IMPORT)
+        return SourceFrame(f"<wasm function {func_index}>", None, source=INDEX)
+
+    def function_name(self, func_index: int) -> SourceFrame:
+        """How a function index is named when no address inside it is known (e.g. imports)."""
+        return self._name_frame(func_index)
+
+    # -- addresses ----------------------------------------------------------------------------
+
+    def symbolize(self, module_offset: int) -> SymbolizedAddress:
+        """Frames for a module offset (what runtimes print), innermost first, with warnings."""
+        code = self.module.code_section
+        warnings: list[str] = []
+        body = self.module.function_at(module_offset)
+        code_offset = None if code is None else module_offset - code.offset
+        if code is None:
+            warnings.append("the module has no code section")
+        elif not code.offset <= module_offset < code.end:
+            warnings.append(
+                f"0x{module_offset:x} is outside the code section (0x{code.offset:x}-0x{code.end:x}): "
+                "is it a code-section offset? (--code-offsets)"
+            )
+        elif body is None:
+            warnings.append(f"0x{module_offset:x} is in the code section but in no function body")
+        else:
+            warning = self._boundary_warning(body, module_offset)
+            if warning:
+                warnings.append(warning)
+        frames: list[SourceFrame] = []
+        if self.index is not None and code_offset is not None and code_offset >= 0:
+            frames = [self._dwarf_frame(f, body) for f in self.index.find_frames(code_offset)]
+        if not frames and body is not None:
+            frames = [self._name_frame(body.func_index)]
+        return SymbolizedAddress(
+            module_offset, code_offset, None if body is None else body.func_index, tuple(frames), tuple(warnings)
+        )
+
+    def _dwarf_frame(self, frame: DwarfFrame, body: FunctionBody | None) -> SourceFrame:
+        if frame.name is None:
+            # DWARF knows the line but not the function: name it from outside DWARF, and say so.
+            named = self._name_frame(body.func_index) if body is not None and not frame.inlined else None
+            return SourceFrame(
+                named.function if named else None,
+                named.linkage_name if named else None,
+                frame.file,
+                frame.line,
+                frame.column,
+                frame.inlined,
+                named.source if named else DWARF,
+            )
+        shown = demangle(frame.name)
+        return SourceFrame(
+            shown,
+            frame.name if frame.is_linkage_name else None,
+            frame.file,
+            frame.line,
+            frame.column,
+            frame.inlined,
+            DWARF,
+        )
+
+    def _boundary_warning(self, body: FunctionBody, offset: int) -> str | None:
+        if offset < body.code_offset:
+            return f"0x{offset:x} is in the header of function {body.func_index}'s body, not on an instruction"
+        index = _instruction_index(self.module.data, body.code_offset, body.end)
+        if index is None:
+            return f"function {body.func_index}'s body could not be decoded, so 0x{offset:x} was not checked"
+        if not index.is_boundary(offset):
+            start = index.instruction_at(offset)
+            where = f" (inside the instruction at 0x{start.offset:x})" if start is not None else ""
+            return f"0x{offset:x} is not on an instruction boundary{where}: does this trace come from this binary?"
+        return None
+
+
+@lru_cache(maxsize=256)
+def _instruction_index(data: bytes, start: int, end: int) -> InstructionIndex | None:
+    try:
+        return InstructionIndex(data, start, end)
+    except WasmFormatError:
+        return None
+
+
+def _named(raw: str, source: str) -> SourceFrame:
+    shown = demangle(raw)
+    return SourceFrame(shown, raw if shown != raw else None, source=source)
+
+
+def _load_index(sections: dict[str, bytes], options: SymbolizeOptions) -> tuple[DwarfIndex | None, str | None]:
+    """The DWARF index from the cache or a fresh bounded build; else None and why, in one line."""
+    key = cache.cache_key(sections)
+    if options.use_cache:
+        cached = cache.load(key)
+        if isinstance(cached, DwarfIndex):
+            return cached, None
+        if isinstance(cached, str):
+            return None, f"DWARF not used: {cached} (remembered from an earlier run; --no-cache retries)"
+    try:
+        data = build_index_bytes(sections, key, timeout_s=options.timeout_s)
+        index = DwarfIndex.from_bytes(data, key)
+    except DwarfBuildError as error:
+        if options.use_cache:
+            cache.store_failure(key, error.message)
+        return None, f"DWARF not used: {error.message}; frames come from the name section"
+    except Exception as error:  # an index that does not load is a bug, but must not stop symbolization
+        return None, f"DWARF not used: its index could not be loaded ({error})"
+    if options.use_cache:
+        cache.store(key, data)
+    return index, None
