@@ -35,11 +35,15 @@ _ARRAYS = (
 LESS, EQUAL, GREATER = -1, 0, 1
 
 
-def rust_binary_search(lo: int, hi: int, compare: Callable[[int], int]) -> int | None:
-    """Rust's `slice::binary_search_by` over indices [lo, hi): the index it returns on Equal, else None."""
+def rust_binary_search_by(lo: int, hi: int, compare: Callable[[int], int]) -> tuple[bool, int]:
+    """Rust's `slice::binary_search_by` over indices [lo, hi): (found, index), as `Ok(i)` / `Err(i)`.
+
+    Its exact probing order matters when several entries compare equal or the slice is not
+    sorted (overlapping sequences, line rows that go backwards): it lands where gimli lands.
+    """
     size = hi - lo
     if size <= 0:
-        return None
+        return False, lo
     base = lo
     while size > 1:
         half = size // 2
@@ -47,7 +51,16 @@ def rust_binary_search(lo: int, hi: int, compare: Callable[[int], int]) -> int |
         if compare(mid) != GREATER:
             base = mid
         size -= half
-    return base if compare(base) == EQUAL else None
+    result = compare(base)
+    if result == EQUAL:
+        return True, base
+    return False, base + (result == LESS)
+
+
+def rust_binary_search(lo: int, hi: int, compare: Callable[[int], int]) -> int | None:
+    """The index `binary_search_by` returns on a match, else None."""
+    found, index = rust_binary_search_by(lo, hi, compare)
+    return index if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +177,16 @@ class DwarfIndex:
         if seq is None:
             return None
         addrs = self.row_addr
-        lo, hi = self.seq_row_lo[seq], self.seq_row_hi[seq]
-        # Rows have distinct, increasing addresses: the last row at or before the probe.
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if addrs[mid] <= probe:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo - 1 if lo > self.seq_row_lo[seq] else None
+
+        def compare_row(i: int) -> int:
+            return LESS if addrs[i] < probe else GREATER if addrs[i] > probe else EQUAL
+
+        # Rows are in program order (not re-sorted, as in gimli): the row at the probe, else the one before.
+        lo = self.seq_row_lo[seq]
+        found, index = rust_binary_search_by(lo, self.seq_row_hi[seq], compare_row)
+        if found:
+            return index
+        return index - 1 if index > lo else None
 
     def _unit_file(self, unit: int, index: int) -> str | None:
         position = self.unit_files_lo[unit] + index
