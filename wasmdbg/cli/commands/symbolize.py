@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
+
+if TYPE_CHECKING:
+    from wasmdbg.pasted import PastedFrame
+    from wasmdbg.symbolizer import SymbolizeOptions
 
 DESCRIPTION = """\
 Turn addresses into functions and source lines, inlined frames first, from the module's DWARF
@@ -23,6 +28,16 @@ reported with a warning rather than silently matched.
 A stripped module's debug file is found through its external_debug_info section when that
 names a file beside the module; otherwise pass it with --debug-file. The DWARF index is built
 once (in a child process, bounded in time and memory) and cached; --no-cache rebuilds it.
+
+With no ADDR, reads text from stdin (or --input FILE) and finds every backtrace in it: wasmtime
+(every era), wasmer, V8 (Chrome, Node, Deno, Workers, Bun), Firefox, Safari, WAMR, WAVM, wazero,
+wasm3, WasmEdge, WasmKit, Chicory, behind log prefixes, ANSI colour or exception text. Text mode
+copies the input through unchanged and adds the symbolized frames under each recognised frame
+line, so it works as a filter in pipelines and CI logs; --format json prints one object per
+recognised wasm frame. Each frame is checked against MODULE (function index in range, offset
+inside that function and on an instruction boundary, printed name as the name section has it),
+and a frame that does not fit says "this trace does not come from this binary". Without MODULE
+the frames are parsed and shown without symbolization.
 
 Formats: text for people; json, one object per line per address:
   {"address", "module_offset", "func_index", "frames": [{"function", "linkage_name", "file",
@@ -39,8 +54,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("module", metavar="MODULE", help="the .wasm file the addresses belong to")
-    parser.add_argument("addresses", metavar="ADDR", nargs="+", help="0x-prefixed hex or decimal offsets")
+    parser.add_argument("module", metavar="MODULE", nargs="?", help="the .wasm file the addresses belong to")
+    parser.add_argument(
+        "addresses", metavar="ADDR", nargs="*", help="0x-prefixed hex or decimal offsets; none: read a trace"
+    )
+    parser.add_argument("--input", metavar="FILE", help="read the pasted trace from FILE instead of stdin")
     parser.add_argument("--format", choices=("text", "json", "llvm"), default="text", help="output format")
     parser.add_argument(
         "--code-offsets", action="store_true", help="addresses are relative to the code section's contents"
@@ -59,9 +77,19 @@ def parse_address(text: str) -> int:
     return value
 
 
+MAX_INPUT_BYTES = 512 << 20
+"""A pasted trace or log larger than this is refused rather than read into memory."""
+
+
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    """Symbolize each address; print in the chosen format."""
-    from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+    """Symbolize addresses, or the backtraces in stdin / --input."""
+    if args.module is None or not args.addresses:
+        return _run_pasted(args, env)
+    return _run_addresses(args, env)
+
+
+def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from wasmdbg.symbolizer import Symbolizer
 
     offsets = []
     for text in args.addresses:
@@ -70,8 +98,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
         except ValueError:
             env.stderr.write(f"wasmdbg symbolize: error: {printable(text)!r} is not an address (0x… hex or decimal)\n")
             return ExitStatus.USAGE
-    options = SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache)
-    symbolizer = Symbolizer.open(args.module, options)
+    symbolizer = Symbolizer.open(args.module, _options(args))
     code = symbolizer.module.code_section
     if args.code_offsets:
         if code is None:
@@ -91,8 +118,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
             env.stdout.write(json.dumps(record) + "\n")
         return ExitStatus.OK
 
-    for note in symbolizer.notes:
-        env.stderr.write(f"wasmdbg: warning: {printable(note)}\n")
+    _print_notes(symbolizer.notes, env)
     if args.format == "llvm":
         from wasmdbg.render.symbols import llvm_lines
 
@@ -105,4 +131,78 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     console = make_console(env.stdout, width=env.width)
     for text, result in zip(args.addresses, results):
         console.print(SymbolizedView(text, result))
+    return ExitStatus.OK
+
+
+def _options(args: argparse.Namespace) -> SymbolizeOptions:
+    from wasmdbg.symbolizer import SymbolizeOptions
+
+    return SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache)
+
+
+def _print_notes(notes: list[str], env: Environment) -> None:
+    for note in notes:
+        env.stderr.write(f"wasmdbg: warning: {printable(note)}\n")
+
+
+def _read_input(args: argparse.Namespace, env: Environment) -> str:
+    from wasmdbg.backtrace.lines import decode_input
+
+    if args.input is not None:
+        try:
+            with open(args.input, "rb") as stream:
+                data = stream.read(MAX_INPUT_BYTES + 1)
+        except OSError as error:
+            raise WasmdbgError(f"{printable(args.input)}: {error.strerror or error}") from None
+    else:
+        buffer = getattr(env.stdin, "buffer", None)
+        if buffer is not None:
+            data = buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            text = env.stdin.read(MAX_INPUT_BYTES + 1)
+            data = text.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_INPUT_BYTES:
+        raise WasmdbgError(f"the input is larger than {MAX_INPUT_BYTES >> 20} MiB; cut it to the traces")
+    return decode_input(data)
+
+
+def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from wasmdbg.backtrace.detect import parse_text
+    from wasmdbg.pasted import symbolize_traces
+    from wasmdbg.symbolizer import Symbolizer
+
+    if args.format == "llvm":
+        env.stderr.write("wasmdbg symbolize: error: --format llvm needs addresses (MODULE ADDR...)\n")
+        return ExitStatus.USAGE
+    if args.code_offsets:
+        env.stderr.write("wasmdbg symbolize: error: --code-offsets applies to addresses, not to traces\n")
+        return ExitStatus.USAGE
+    if args.module is None and (args.debug_file or args.dwp):
+        env.stderr.write("wasmdbg symbolize: error: --debug-file and --dwp need a MODULE\n")
+        return ExitStatus.USAGE
+    symbolizer = Symbolizer.open(args.module, _options(args)) if args.module is not None else None
+    text = _read_input(args, env)
+    frames = symbolize_traces(parse_text(text), symbolizer)
+    if symbolizer is not None:
+        _print_notes(symbolizer.notes, env)
+    if args.format == "json":
+        for frame in frames:
+            env.stdout.write(json.dumps(frame.to_json()) + "\n")
+        return ExitStatus.OK
+    from wasmdbg.render.pasted import annotation_lines
+
+    by_line: dict[int, list[PastedFrame]] = {}
+    for frame in frames:
+        by_line.setdefault(frame.raw.line_no, []).append(frame)
+    pieces = text.split("\n")
+    for no, piece in enumerate(pieces, start=1):
+        last = no == len(pieces)
+        if not (last and piece == ""):
+            env.stdout.write(piece + ("" if last else "\n"))
+        for frame in by_line.get(no, []):
+            if last and piece != "":
+                env.stdout.write("\n")
+            indent = piece[: len(piece) - len(piece.lstrip(" \t"))]
+            for line in annotation_lines(frame, indent):
+                env.stdout.write(line + "\n")
     return ExitStatus.OK

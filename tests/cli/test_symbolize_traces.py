@@ -1,0 +1,150 @@
+"""`wasmdbg symbolize MODULE < trace`: real runtime output in, the same frames as address mode out."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import SAMPLES, run_cli
+from wasmdbg.backtrace.detect import parse_text
+from wasmdbg.cli.environment import Environment
+from wasmdbg.cli.main import main
+
+BUILD = SAMPLES / "build"
+
+_RUN = """
+import sys, wasmtime
+engine = wasmtime.Engine()
+store = wasmtime.Store(engine)
+linker = wasmtime.Linker(engine)
+linker.define_wasi()
+wasi = wasmtime.WasiConfig()
+wasi.argv = ["guest"]
+store.set_wasi(wasi)
+instance = linker.instantiate(store, wasmtime.Module.from_file(engine, sys.argv[1]))
+try:
+    instance.exports(store)["_start"](store)
+except wasmtime.Trap as trap:
+    print(trap)
+"""
+
+
+@cache
+def wasmtime_trace(module: str) -> str:
+    """What wasmtime (the Python bindings, as an embedder would use them) prints for a trapping sample."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN, str(BUILD / module)], capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert "wasm backtrace" in proc.stdout, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def pasted(*argv: str, text: str) -> tuple[int, str, str]:
+    env = Environment(stdin=io.StringIO(text), stdout=io.StringIO(), stderr=io.StringIO(), width=120)
+    status = main(["symbolize", *argv], env)
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    return status, env.stdout.getvalue(), env.stderr.getvalue()
+
+
+@pytest.mark.parametrize("module", ["divzero.O2.wasm", "cpp_abort.O2.wasm", "panic.O2.wasm", "oob.O0.wasm"])
+def test_a_real_wasmtime_trace_gives_the_frames_of_address_mode(module: str) -> None:
+    trace = wasmtime_trace(module)
+    status, out, _ = pasted("--format", "json", str(BUILD / module), text=trace)
+    assert status == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == len([line for line in trace.splitlines() if " - " in line and "0x" in line])
+    for record in records:
+        assert record["runtime"] == "wasmtime" and record["warnings"] == []
+        direct = run_cli("symbolize", "--format", "json", str(BUILD / module), str(record["module_offset"]))
+        assert record["frames"] == json.loads(direct.stdout)["frames"]
+    assert records[0]["trap_reason"]
+
+
+def test_a_trace_from_another_binary_is_called_out() -> None:
+    trace = wasmtime_trace("divzero.O2.wasm")
+    _, out, _ = pasted("--format", "json", str(BUILD / "oob.O2.wasm"), text=trace)
+    warnings = [w for line in out.splitlines() for w in json.loads(line)["warnings"]]
+    assert any("does not come from this binary" in w for w in warnings)
+
+
+def test_text_mode_is_a_filter_that_keeps_every_input_line() -> None:
+    noise = "2024-05-01T12:00:00Z worker[7]: job 42 failed\n"
+    trace = noise + wasmtime_trace("divzero.O2.wasm").replace("\n", "\r\n") + "after\n"
+    status, out, _ = pasted(str(BUILD / "divzero.O2.wasm"), text=trace)
+    assert status == 0
+    output = out.split("\n")
+    position = 0
+    for line in trace.split("\n"):  # every input line, unchanged and in order
+        position = output.index(line, position) + 1
+    added = [line for line in output if line.lstrip().startswith("↳")]
+    assert any("quotient at ./../c/divzero.c:13:18 (inlined)" in line for line in added)
+
+
+def test_without_a_module_the_frames_are_parsed_and_shown() -> None:
+    status, out, _ = pasted("--format", "json", text=wasmtime_trace("divzero.O2.wasm"))
+    assert status == 0
+    first = json.loads(out.splitlines()[0])
+    assert (first["runtime"], first["func_name"], first["offset_kind"]) == ("wasmtime", "compute_ratio", "module")
+    assert first["frames"] == [] and first["module_offset"] == first["offset"]
+
+
+def test_wasmtimes_twenty_frame_cap_is_flagged() -> None:
+    trace = wasmtime_trace("stackoverflow.O2.wasm")
+    _, out, _ = pasted("--format", "json", str(BUILD / "stackoverflow.O2.wasm"), text=trace)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 20
+    assert all(any("truncated" in w for w in r["warnings"]) for r in records)
+
+
+def test_input_file_and_stdin_agree(tmp_path: Path) -> None:
+    trace = wasmtime_trace("divzero.O2.wasm")
+    (tmp_path / "trace.log").write_text(trace)
+    from_file = run_cli("symbolize", "--format", "json", "--input", str(tmp_path / "trace.log"), str(BUILD / "divzero.O2.wasm"))
+    _, from_stdin, _ = pasted("--format", "json", str(BUILD / "divzero.O2.wasm"), text=trace)
+    assert from_file.stdout == from_stdin
+
+
+def test_garbage_input_gives_no_frames_and_exit_0() -> None:
+    status, out, err = pasted("--format", "json", str(BUILD / "divzero.O2.wasm"), text="\x00\x1b[31m\xff" * 1000)
+    assert (status, out, err) == (0, "", "")
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=5))  # a hang guard, not a speed claim
+@given(st.text(max_size=3000))
+def test_any_text_parses_without_error(text: str) -> None:
+    parse_text(text)
+
+
+_FRAME_LINES = st.sampled_from([
+    "    0:    0x1f4 - <unknown>!compute_ratio",
+    "    at divide (wasm://wasm/0012abcd:wasm-function[8]:0x1f4)",
+    "divide@http://x/y.wasm:wasm-function[8]:0x1f4",
+    "#00: 0x01f4 - $f8",
+    "  at name (module[8]:0x1f4)",
+    "error while executing at wasm backtrace:",
+])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=5))
+@given(st.lists(st.tuples(_FRAME_LINES, st.integers(0, 60), st.characters()), max_size=40))
+def test_near_miss_frame_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
+    lines = []
+    for line, position, char in edits:
+        position = min(position, len(line))
+        lines.append(line[:position] + char + line[position + 1 :])
+    parse_text("\n".join(lines))
+
+
+def test_pathological_lines_are_bounded() -> None:
+    for line in ("0x" + "9" * 5000, "(" * 4096, "a@" * 3000, "    at " + ")" * 4000, "\t" * 10000, "#00: 0x" + "f" * 400):
+        parse_text((line + "\n") * 50)

@@ -1,0 +1,1 @@
+"""One module per runtime family, each exposing `parse(lines) -> list[Trace]` (see wasmdbg.backtrace.model)."""
