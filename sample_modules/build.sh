@@ -70,6 +70,7 @@ CXX="$(find_tool clang++ clang++-14)"
 # rustup-installed rustc earlier on PATH usually lacks that target.
 RUSTC=/usr/bin/rustc
 WAT2WASM="$(find_tool wat2wasm)"
+LLVM_DWP="$(find_tool llvm-dwp llvm-dwp-14)"
 PYTHON="$(find_tool python3)"
 SECTIONS=("$PYTHON" "$HERE/tools/wasmsections.py")
 
@@ -89,29 +90,50 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 mkdir -p "$OUT"
-rm -f "$OUT"/*.wasm
+rm -f "$OUT"/*.wasm "$OUT"/*.dwo "$OUT"/*.dwp "$OUT"/*.o
 cd "$OUT"
 
 # ---------------------------------------------------------------- helpers
-# c_module LANG SAMPLE OPT [extra link flags...]  ->  build/SAMPLE.OPT.wasm
-c_module() {
-    local lang="$1" sample="$2" opt="$3"
-    shift 3
-    local src compiler extra=() link=()
+# lang_setup LANG SAMPLE: sets SRC, COMPILER, LANG_FLAGS (compile and link) and
+# LANG_LINK (link only) for one sample.
+lang_setup() {
+    local lang="$1" sample="$2"
+    LANG_LINK=()
     case "$lang" in
-        c) src="../c/$sample.c"; compiler="$CC"; extra=(-std=gnu11) ;;
+        c) SRC="../c/$sample.c"; COMPILER="$CC"; LANG_FLAGS=(-std=gnu11) ;;
         # -no-demangle: keep Itanium-mangled names in the name section (wasm-ld
         # demangles them by default), so a debugger has something to demangle.
         # (Spelled with one dash: clang's driver swallows -Wl,--no-demangle
         # and does not pass it on to wasm-ld.)
-        cpp) src="../cpp/$sample.cpp"; compiler="$CXX"; extra=(-std=c++17 -fno-exceptions -fno-rtti)
-             link=(-Wl,-no-demangle) ;;
+        cpp) SRC="../cpp/$sample.cpp"; COMPILER="$CXX"; LANG_FLAGS=(-std=c++17 -fno-exceptions -fno-rtti)
+             LANG_LINK=(-Wl,-no-demangle) ;;
         *) echo "bad language $lang" >&2; return 1 ;;
     esac
+}
+
+# c_module LANG SAMPLE OPT [extra link flags...]  ->  build/SAMPLE.OPT.wasm
+c_module() {
+    local lang="$1" sample="$2" opt="$3"
+    shift 3
+    lang_setup "$lang" "$sample"
     local obj="$TMP/$sample.$opt.o"
-    "$compiler" "${WASI_FLAGS[@]}" "-$opt" "${DEBUG_FLAGS[@]}" "${extra[@]}" -Wall -c "$src" -o "$obj"
+    "$COMPILER" "${WASI_FLAGS[@]}" "-$opt" "${DEBUG_FLAGS[@]}" "${LANG_FLAGS[@]}" -Wall -c "$SRC" -o "$obj"
     # No -O flag at link time: with one, clang would run any wasm-opt on PATH.
-    "$compiler" "${WASI_FLAGS[@]}" "${extra[@]}" "$obj" "${link[@]}" "$@" -o "$sample.$opt.wasm"
+    "$COMPILER" "${WASI_FLAGS[@]}" "${LANG_FLAGS[@]}" "$obj" "${LANG_LINK[@]}" "$@" -o "$sample.$opt.wasm"
+}
+
+# dwarf_variant LANG SAMPLE VARIANT OBJ [debug flags...]  ->  build/SAMPLE.VARIANT.wasm
+# The O2 build with other debug flags in place of DEBUG_FLAGS.  The code
+# section comes out byte-identical to SAMPLE.O2.wasm (verify_manifest.py checks
+# this); only the DWARF differs.  OBJ is the object file to compile to: its
+# name matters for -gsplit-dwarf (the .dwo is written beside it and the
+# skeleton records that name).
+dwarf_variant() {
+    local lang="$1" sample="$2" variant="$3" obj="$4"
+    shift 4
+    lang_setup "$lang" "$sample"
+    "$COMPILER" "${WASI_FLAGS[@]}" -O2 "$@" "${LANG_FLAGS[@]}" -Wall -c "$SRC" -o "$obj"
+    "$COMPILER" "${WASI_FLAGS[@]}" "${LANG_FLAGS[@]}" "$obj" "${LANG_LINK[@]}" -o "$sample.$variant.wasm"
 }
 
 # rust_module SAMPLE OPT  ->  build/SAMPLE.OPT.wasm
@@ -155,6 +177,36 @@ for sample in divzero oob abort stackoverflow badcall cpp_abort panic; do
     debug_variants "$sample"
 done
 
+# ---------------------------------------------------------------- DWARF forms (symbolizer tests)
+# Same code as SAMPLE.O2.wasm, other DWARF.
+#
+# DWARF 5: clang 14 emits DWARF 4 for wasm32 by default.  With -gdwarf-5 our
+# unit uses .debug_str_offsets, .debug_addr, .debug_line_str, .debug_rnglists
+# and .debug_loclists; the wasi-libc units linked in stay DWARF 4
+# (.debug_loc, .debug_ranges), so the module mixes both versions.
+dwarf_variant c divzero dwarf5 "$TMP/divzero.dwarf5.o" "${DEBUG_FLAGS[@]}" -gdwarf-5
+dwarf_variant cpp cpp_abort dwarf5 "$TMP/cpp_abort.dwarf5.o" "${DEBUG_FLAGS[@]}" -gdwarf-5
+
+# Split DWARF (DWARF 4 + GNU extensions, clang 14's default for wasm32): the
+# object goes to build/ under a relative name, so the skeleton unit records
+# DW_AT_GNU_dwo_name "divzero.split.dwo" with DW_AT_comp_dir ".", i.e. the .dwo
+# beside the module.  (An object in $TMP would put the absolute temp path into
+# DW_AT_GNU_dwo_name.)
+dwarf_variant c divzero split divzero.split.o "${DEBUG_FLAGS[@]}" -gsplit-dwarf
+rm -f divzero.split.o
+# The same, packaged: llvm-dwp collects the .dwo files the skeleton units name
+# (-e) into divzero.split2.wasm.dwp, the name llvm-symbolizer looks for by
+# default (<module>.dwp).  divzero.split2.dwo itself is not kept.
+dwarf_variant c divzero split2 divzero.split2.o "${DEBUG_FLAGS[@]}" -gsplit-dwarf
+"$LLVM_DWP" -e divzero.split2.wasm -o divzero.split2.wasm.dwp
+rm -f divzero.split2.o divzero.split2.dwo
+
+# Windows-style paths, as a clang on Windows would record them: comp_dir
+# "C:\build", file "..\c\divzero.c" (the prefix map turns the "../c/" of the
+# name into "..\c\"; header and wasi-libc paths are unchanged).
+dwarf_variant c divzero winpaths "$TMP/divzero.winpaths.o" -g \
+    '-fdebug-compilation-dir=C:\build' '-fdebug-prefix-map=../c/=..\c\'
+
 # ---------------------------------------------------------------- other C samples
 for opt in O0 O2; do
     for sample in spin leak hello exitcode readfile; do
@@ -169,11 +221,11 @@ for src in ../wat/*.wat; do
 done
 
 # ---------------------------------------------------------------- checks
-# No path of this checkout may leak into a module.
-if grep -l -a -F -e "$(dirname "$HERE")/" -e "$TMP" -- *.wasm; then
-    echo "build.sh: the modules above contain a build-machine path" >&2
+# No path of this checkout may leak into a module or split-DWARF file.
+if grep -l -a -F -e "$(dirname "$HERE")/" -e "$TMP" -- *.wasm *.dwo *.dwp; then
+    echo "build.sh: the files above contain a build-machine path" >&2
     exit 1
 fi
 
-chmod 0644 -- *.wasm
-echo "build.sh: built $(ls -1 -- *.wasm | wc -l) modules in $OUT"
+chmod 0644 -- *.wasm *.dwo *.dwp
+echo "build.sh: built $(ls -1 -- *.wasm | wc -l) modules (+ $(ls -1 -- *.dwo *.dwp | wc -l) split-DWARF files) in $OUT"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from wasmdbg.debuginfo import DebugInfo, find_debug_info
 from wasmdbg.demangle import demangle
@@ -22,7 +23,8 @@ from wasmdbg.wasm.entities import FUNC
 from wasmdbg.wasm.files import read_module_file
 from wasmdbg.wasm.instructions import InstructionIndex
 from wasmdbg.wasm.module import WasmModule, read_module
-from wasmdbg.errors import WasmFormatError
+from wasmdbg.errors import WasmdbgError, WasmFormatError
+from wasmdbg.text import printable
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,15 @@ class Symbolizer:
         """A symbolizer for an already-read module (path locates its external debug file)."""
         debug = find_debug_info(module, path, options.debug_file)
         notes = list(debug.notes)
-        if options.dwp is not None:
-            notes.append("split DWARF (--dwp) is not supported yet; the skeleton units give what they can")
         index = None
         sections = debug.dwarf_sections()
         if ".debug_info" in sections:
-            index, note = _load_index(sections, options)
+            dwarf_path = debug.path or path
+            index, note = _load_index(sections, options, dwarf_path)
             if note:
                 notes.append(note)
+            if index is not None:
+                notes.extend(index.notes)
         return cls(module, debug, index, notes)
 
     # -- names --------------------------------------------------------------------------------
@@ -172,17 +175,36 @@ def _named(raw: str, source: str) -> SourceFrame:
     return SourceFrame(shown, raw if shown != raw else None, source=source)
 
 
-def _load_index(sections: dict[str, bytes], options: SymbolizeOptions) -> tuple[DwarfIndex | None, str | None]:
+def _find_dwp(dwarf_path: str | None, given: str | None) -> str | None:
+    """The DWARF package: as given, else `M.wasm.dwp` or `M.dwp` beside the module."""
+    if given is not None:
+        return given
+    if dwarf_path is None:
+        return None
+    path = Path(dwarf_path)
+    for candidate in (path.with_name(path.name + ".dwp"), path.with_suffix(".dwp")):
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _load_index(
+    sections: dict[str, bytes], options: SymbolizeOptions, dwarf_path: str | None
+) -> tuple[DwarfIndex | None, str | None]:
     """The DWARF index from the cache or a fresh bounded build; else None and why, in one line."""
-    key = cache.cache_key(sections)
+    dwp = _find_dwp(dwarf_path, options.dwp)
+    if options.dwp is not None and not Path(options.dwp).is_file():
+        raise WasmdbgError(f"{printable(options.dwp)}: no such DWARF package file")
+    key = cache.cache_key(sections, Path(dwp).read_bytes() if dwp else b"")
     if options.use_cache:
         cached = cache.load(key)
         if isinstance(cached, DwarfIndex):
             return cached, None
         if isinstance(cached, str):
             return None, f"DWARF not used: {cached} (remembered from an earlier run; --no-cache retries)"
+    split_dir = str(Path(dwarf_path).resolve().parent) if dwarf_path else None
     try:
-        data = build_index_bytes(sections, key, timeout_s=options.timeout_s)
+        data = build_index_bytes(sections, key, timeout_s=options.timeout_s, split_dir=split_dir, dwp=dwp)
         index = DwarfIndex.from_bytes(data, key)
     except DwarfBuildError as error:
         if options.use_cache:

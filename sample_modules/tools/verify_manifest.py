@@ -12,13 +12,22 @@ Every expected value in the manifest comes from an actual run under wasmtime
 offsets with two independent DWARF readers, `llvm-symbolizer` (which takes
 code-section-relative addresses for wasm) and `wasm-tools addr2line` (module
 offsets); the script fails if the two disagree.
+
+The DWARF-form variants (dwarf5, split, split-dwp, winpaths) have the O2
+module's code section; besides the two readers, their frames are checked
+against the O2 module's.  `wasm-tools addr2line` refuses addresses in split
+units ("split-dwarf is not supported yet"), so for those frames llvm-symbolizer,
+run from build/ so that it finds the .dwo, is the only reader.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import ntpath
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -45,13 +54,23 @@ SPIN_EPOCH_SECONDS = 0.5
 
 TRAP_VARIANTS = ["O0", "O2", "names", "stripped", "debug"]
 PLAIN_VARIANTS = ["O0", "O2"]
+# Same code section as SAMPLE.O2.wasm, other DWARF (for the symbolizer's tests):
+#   dwarf5     -gdwarf-5 (our unit DWARF 5, the wasi-libc units DWARF 4)
+#   split      -gsplit-dwarf; skeleton in the module, build/SAMPLE.split.dwo beside it
+#   split-dwp  -gsplit-dwarf, the .dwo packaged by llvm-dwp into
+#              build/SAMPLE.split2.wasm.dwp (module build/SAMPLE.split2.wasm)
+#   winpaths   DWARF with Windows-style comp_dir and file names
+DWARF_FORM_VARIANTS = ["dwarf5", "split", "split-dwp", "winpaths"]
+SPLIT_VARIANTS = ("split", "split-dwp")
+# Variants whose file name is not SAMPLE.VARIANT.wasm.
+MODULE_SUFFIX = {"split-dwp": "split2"}
 
 SAMPLES: list[dict[str, Any]] = [
     {
         "sample": "divzero",
         "language": "c",
         "source": "c/divzero.c",
-        "variants": TRAP_VARIANTS,
+        "variants": TRAP_VARIANTS + DWARF_FORM_VARIANTS,
         "description": "i32.div_s by zero in static inline quotient(), called "
         "main -> average_per_bucket -> compute_ratio -> quotient; at -O2 quotient "
         "is inlined into compute_ratio",
@@ -99,7 +118,7 @@ SAMPLES: list[dict[str, Any]] = [
         "sample": "cpp_abort",
         "language": "cpp",
         "source": "cpp/cpp_abort.cpp",
-        "variants": TRAP_VARIANTS,
+        "variants": TRAP_VARIANTS + ["dwarf5"],
         "description": "std::vector<int>::at(7) out of range under -fno-exceptions "
         "(libc++ calls abort) inside inventory::Shelf<int>::pick; name section holds "
         "mangled Itanium names",
@@ -238,6 +257,7 @@ def find_tool(*names: str) -> str:
 WASM_TOOLS = find_tool("wasm-tools")
 SYMBOLIZER = find_tool("llvm-symbolizer", "llvm-symbolizer-14")
 CXXFILT = find_tool("llvm-cxxfilt", "llvm-cxxfilt-14")
+DWARFDUMP = find_tool("llvm-dwarfdump", "llvm-dwarfdump-14")
 
 
 def demangle(name: str) -> str:
@@ -270,6 +290,15 @@ def function_names(path: str) -> dict[int, str]:
     return names
 
 
+def code_section(path: str) -> bytes:
+    with open(path, "rb") as f:
+        module = f.read()
+    for sec_id, _name, start, end, _raw in wasmsections.sections(module):
+        if sec_id == wasmsections.CODE:
+            return module[start:end]
+    raise ValueError(f"{path}: no code section")
+
+
 def code_payload_start(path: str) -> int:
     with open(path, "rb") as f:
         module = f.read()
@@ -285,22 +314,49 @@ def custom_sections(path: str) -> list[str]:
     return [n for i, n, *_ in wasmsections.sections(module) if i == wasmsections.CUSTOM and n is not None]
 
 
+_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
 def norm_file(name: str) -> str:
     # Both tools join DW_AT_comp_dir "." with the file name ("./../c/x.c").
-    return os.path.normpath(name) if name else name
+    # A path with a drive letter (the winpaths variant) is normalized with
+    # Windows rules: llvm-symbolizer joins "C:\build" and "..\c\x.c" with "/",
+    # wasm-tools with "\", and both come out as "C:\c\x.c".
+    if not name:
+        return name
+    if _WINDOWS_ABSOLUTE.match(name):
+        return ntpath.normpath(name)
+    return posixpath.normpath(name)
 
 
-def llvm_symbolize(path: str, code_offsets: list[int]) -> dict[int, list[Json]]:
-    """code offset -> inline chain (innermost first) of {function, linkage_name, file, line, column}."""
+def llvm_symbolize(
+    path: str,
+    code_offsets: list[int],
+    cwd: str | None = None,
+    extra: tuple[str, ...] = (),
+    warnings: list[str] | None = None,
+) -> dict[int, list[Json]]:
+    """code offset -> inline chain (innermost first) of {function, linkage_name, file, line, column,
+    file_llvm_symbolizer (the file as printed, not normalized)}.
+
+    cwd matters for split DWARF only: llvm-symbolizer looks for a .dwo at
+    DW_AT_comp_dir/DW_AT_GNU_dwo_name, and with comp_dir "." that is relative
+    to its working directory.  Lines it prints on stderr go to `warnings`.
+    """
     if not code_offsets:
         return {}
     out: dict[int, list[Json]] = {}
     results = {}
     for demangle in (True, False):
-        cmd = [SYMBOLIZER, f"--obj={path}", "--output-style=JSON", "--inlining"]
+        cmd = [SYMBOLIZER, f"--obj={path}", "--output-style=JSON", "--inlining", *extra]
         cmd.append("--demangle" if demangle else "--no-demangle")
         cmd += [hex(o) for o in code_offsets]
-        results[demangle] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        proc = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=cwd)
+        results[demangle] = json.loads(proc.stdout)
+        if warnings is not None:
+            for line in proc.stderr.splitlines():
+                if line not in warnings:
+                    warnings.append(line)
     for dem, raw, off in zip(results[True], results[False], code_offsets):
         chain = []
         for s, r in zip(dem["Symbol"], raw["Symbol"]):
@@ -313,6 +369,7 @@ def llvm_symbolize(path: str, code_offsets: list[int]) -> dict[int, list[Json]]:
                     "file": norm_file(s["FileName"]),
                     "line": s["Line"],
                     "column": s["Column"],
+                    "file_llvm_symbolizer": s["FileName"],
                 }
             )
         out[off] = chain
@@ -337,8 +394,43 @@ def wasm_tools_addr2line(path: str, module_offsets: list[int]) -> dict[int, list
             rest = line.strip()
         func, _, loc = rest.rpartition(" ")
         file_, line_no, col = loc.rsplit(":", 2)
-        out[cur].append({"function": func, "file": norm_file(file_), "line": int(line_no), "column": int(col)})
+        out[cur].append({"function": func, "file": norm_file(file_), "line": int(line_no), "column": int(col),
+                         "file_raw": file_})
     return out
+
+
+def wasm_tools_addr2line_each(path: str, module_offsets: list[int]) -> tuple[dict[int, list[Json]], dict[int, str]]:
+    """`wasm-tools addr2line` one offset at a time: (frames of the offsets it resolves,
+    error message of those it refuses).  For split DWARF: it refuses any address in a
+    skeleton unit ("split-dwarf is not supported yet") and resolves the others."""
+    ok: dict[int, list[Json]] = {}
+    errors: dict[int, str] = {}
+    for off in module_offsets:
+        cmd = [WASM_TOOLS, "addr2line", path, str(off)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode == 0:
+            ok.update(wasm_tools_addr2line(path, [off]))
+        else:
+            errors[off] = " ".join(proc.stderr.split())
+    return ok, errors
+
+
+def dwarf_units(path: str) -> list[Json]:
+    """(version, unit type) of every unit in .debug_info, and the split-DWARF attributes of skeletons."""
+    text = subprocess.run([DWARFDUMP, "--debug-info", path], check=True, capture_output=True, text=True).stdout
+    units: list[Json] = []
+    for line in text.splitlines():
+        m = re.search(r"Compile Unit: .* version = 0x([0-9a-f]+)(?:, unit_type = (\w+))?", line)
+        if m:
+            units.append({"version": int(m.group(1), 16), "unit_type": m.group(2)})
+            continue
+        m = re.match(r"\s+(DW_AT_(?:GNU_)?dwo_name|DW_AT_(?:GNU_)?dwo_id|DW_AT_comp_dir|DW_AT_name)\s+\((.*)\)$", line)
+        if m and units and m.group(1) not in units[-1]:
+            value = m.group(2)
+            if value.startswith('"'):
+                value = json.loads(value)  # llvm-dwarfdump escapes like C/JSON ("C:\\build")
+            units[-1][m.group(1)] = value
+    return units
 
 
 # ---------------------------------------------------------------- running
@@ -453,7 +545,10 @@ def run_multi(path: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- frames
 
-def describe_frames(module_path: str, dwarf_path: str | None, frames: list[Json]) -> list[Json]:
+def describe_frames(module_path: str, dwarf_path: str | None, frames: list[Json], variant: str = "O2",
+                    extra: Json | None = None) -> list[Json]:
+    """Symbolize the frames.  For DWARF_FORM_VARIANTS, `extra` collects per-module facts
+    (split DWARF: the wasm-tools error, llvm-symbolizer's warnings)."""
     kept = frames[:MAX_FRAMES]
     if dwarf_path is None:
         for f in kept:
@@ -463,25 +558,89 @@ def describe_frames(module_path: str, dwarf_path: str | None, frames: list[Json]
     if code_payload_start(module_path) != base:
         raise SystemExit(f"{module_path}: code section moved relative to {dwarf_path}")
     offs = sorted({f["module_offset"] for f in kept if f["module_offset"] is not None})
-    llvm = llvm_symbolize(dwarf_path, [o - base for o in offs])
-    wt = wasm_tools_addr2line(dwarf_path, offs)
+    code_offs = [o - base for o in offs]
+    skeleton: dict[int, list[Json]] = {}
+    if variant in SPLIT_VARIANTS:
+        # The reference is llvm-symbolizer: wasm-tools addr2line refuses split DWARF.
+        assert extra is not None
+        mod_dir = os.path.dirname(module_path)
+        warnings: list[str] = []
+        # Run from the module's directory so comp_dir "." + the dwo name finds the .dwo;
+        # the .dwp is found as <module>.dwp whatever the working directory.
+        llvm = llvm_symbolize(dwarf_path, code_offs, cwd=mod_dir, warnings=warnings)
+        if variant == "split-dwp":
+            explicit = llvm_symbolize(dwarf_path, code_offs, cwd=tempfile.gettempdir(),
+                                      extra=(f"--dwp={module_path}.dwp",), warnings=warnings)
+            if explicit != llvm:
+                raise SystemExit(f"{module_path}: --dwp gives {explicit}, default lookup {llvm}")
+        # What is left with the module alone (no .dwo, no .dwp): the skeleton units.
+        with tempfile.TemporaryDirectory() as tmp:
+            lone = os.path.join(tmp, os.path.basename(module_path))
+            shutil.copyfile(module_path, lone)
+            skeleton = llvm_symbolize(lone, code_offs, cwd=tmp)
+        extra["llvm_symbolizer_warnings"] = warnings
+        wt, wt_errors = wasm_tools_addr2line_each(dwarf_path, offs)
+        if not wt_errors:
+            raise SystemExit(f"{module_path}: wasm-tools addr2line resolved every frame of a split-DWARF module")
+        extra["wasm_tools_addr2line_errors"] = {str(o): e for o, e in sorted(wt_errors.items())}
+    else:
+        llvm = llvm_symbolize(dwarf_path, code_offs)
+        wt = wasm_tools_addr2line(dwarf_path, offs)
     for f in kept:
         mo = f["module_offset"]
         f["code_offset"] = None if mo is None else mo - base
         if mo is None:
             f["locations"] = []
+            if variant in SPLIT_VARIANTS:
+                f["skeleton_only_locations"] = []
             continue
-        a, b = llvm[mo - base], wt.get(mo, [])
+        a = [dict(x) for x in llvm[mo - base]]  # frames may share an offset (recursion)
+        if variant in SPLIT_VARIANTS:
+            f["skeleton_only_locations"] = [dict(x) for x in skeleton[mo - base]]
+            if mo not in wt:  # wasm-tools refused it: llvm-symbolizer is the only reader
+                for x in a:
+                    x["function_wasm_tools"] = None
+                    x["file_wasm_tools"] = None
+                f["locations"] = a
+                continue
+        b = wt.get(mo, [])
         if [(x["file"], x["line"]) for x in a] != [(x["file"], x["line"]) for x in b]:
             raise SystemExit(f"{module_path}@{mo}: llvm-symbolizer {a} != wasm-tools {b}")
         for x, y in zip(a, b):
             x["function_wasm_tools"] = y["function"]
+            if variant in DWARF_FORM_VARIANTS:
+                x["file_wasm_tools"] = y["file_raw"]
+            else:
+                # The older entries record only the normalized file.
+                del x["file_llvm_symbolizer"]
         f["locations"] = a
     return kept
 
 
+def check_against_o2(module_path: str, frames: list[Json], o2_path: str, variant: str) -> None:
+    """A DWARF_FORM_VARIANTS module has the O2 module's code, so its frames must symbolize as O2's do
+    (the file name aside for winpaths).  For split DWARF this is the only check besides
+    llvm-symbolizer itself."""
+    if code_section(module_path) != code_section(o2_path):
+        raise SystemExit(f"{module_path}: code section differs from {o2_path}")
+    base = code_payload_start(o2_path)
+    offs = sorted({f["module_offset"] - base for f in frames if f["module_offset"] is not None})
+    o2 = llvm_symbolize(o2_path, offs)
+    keys = ("function", "linkage_name", "line", "column") if variant == "winpaths" else (
+        "function", "linkage_name", "file", "line", "column")
+    for f in frames:
+        if f["module_offset"] is None:
+            continue
+        ours = [tuple(x[k] for k in keys) for x in f["locations"]]
+        theirs = [tuple(x[k] for k in keys) for x in o2[f["module_offset"] - base]]
+        if ours != theirs:
+            raise SystemExit(f"{module_path}@{f['module_offset']}: {ours} != O2's {theirs}")
+
+
 def is_user_file(name: str) -> bool:
-    return name.startswith("../")
+    # "../c/x.c"; in the winpaths variant "C:\c\x.c" (C:\build + ..\c\x.c; no
+    # other file in any module has a drive letter)
+    return name.startswith("../") or bool(_WINDOWS_ABSOLUTE.match(name))
 
 
 def innermost_user(frames: list[Json]) -> tuple[Json | None, Json | None]:
@@ -497,7 +656,7 @@ def innermost_user(frames: list[Json]) -> tuple[Json | None, Json | None]:
 
 def module_entry(spec: Json, variant: str) -> dict[str, Any]:
     sample = spec["sample"]
-    name = f"{sample}.wasm" if variant == "wat" else f"{sample}.{variant}.wasm"
+    name = f"{sample}.wasm" if variant == "wat" else f"{sample}.{MODULE_SUFFIX.get(variant, variant)}.wasm"
     rel = f"build/{name}"
     path = os.path.join(HERE, rel)
     args = spec.get("args", [])
@@ -565,7 +724,7 @@ def module_entry(spec: Json, variant: str) -> dict[str, Any]:
         result = run_module(path, args, dirs)
 
     # Where the DWARF is: the module itself, or its debug file.
-    if variant in ("O0", "O2", "debug"):
+    if variant in ("O0", "O2", "debug") or variant in DWARF_FORM_VARIANTS:
         dwarf = path
     elif variant == "stripped":
         dwarf = os.path.join(HERE, f"build/{sample}.debug.wasm")
@@ -573,7 +732,40 @@ def module_entry(spec: Json, variant: str) -> dict[str, Any]:
         dwarf = os.path.join(HERE, f"build/{sample}.debug.wasm")  # only to find the user frame
     else:
         dwarf = None
-    frames = describe_frames(path, dwarf, [dict(f) for f in result["frames"]])
+    form: Json = {}
+    frames = describe_frames(path, dwarf, [dict(f) for f in result["frames"]], variant, form)
+    if variant in DWARF_FORM_VARIANTS:
+        o2_rel = f"build/{sample}.O2.wasm"
+        check_against_o2(path, frames, os.path.join(HERE, o2_rel), variant)
+        entry["same_code_as"] = o2_rel
+        units = dwarf_units(path)
+        versions: dict[str, int] = {}
+        for u in units:
+            versions[str(u["version"])] = versions.get(str(u["version"]), 0) + 1
+        entry["dwarf_unit_versions"] = versions
+        # Our own units (wasi-libc's are "./..." or "/..." and unchanged).
+        entry["dwarf_user_units"] = [
+            u for u in units if u.get("DW_AT_name", "").startswith(("../", "..\\"))
+            or "DW_AT_GNU_dwo_name" in u or "DW_AT_dwo_name" in u
+        ]
+        if variant in SPLIT_VARIANTS:
+            entry["reference_tool"] = "llvm-symbolizer"
+            entry["llvm_symbolizer_cwd"] = "build"
+            # The .dwo files the skeletons name that are shipped beside the module
+            # (comp_dir "." = the module's directory), and <module>.dwp.
+            named = [u.get("DW_AT_GNU_dwo_name") or u.get("DW_AT_dwo_name") for u in entry["dwarf_user_units"]]
+            assert named and all(named), entry["dwarf_user_units"]
+            assert all(u["DW_AT_comp_dir"] == "." for u in entry["dwarf_user_units"])
+            entry["dwo_files"] = [f"build/{n}" for n in named if os.path.isfile(os.path.join(HERE, "build", n))]
+            dwp = f"{rel}.dwp"
+            entry["dwp"] = dwp if os.path.isfile(os.path.join(HERE, dwp)) else None
+            if variant == "split":
+                assert entry["dwo_files"] and entry["dwp"] is None, (entry["dwo_files"], entry["dwp"])
+            else:  # split-dwp: only the .dwp, so llvm-symbolizer can only have used that
+                assert not entry["dwo_files"] and entry["dwp"], (entry["dwo_files"], entry["dwp"])
+            entry.update(form)
+        else:
+            entry["reference_tool"] = "llvm-symbolizer and wasm-tools addr2line"
     loc, frame = innermost_user(frames)
     if variant == "names":
         user = None if frame is None else {"function": frame["func_name"], "file": None, "line": None,
@@ -596,6 +788,8 @@ def module_entry(spec: Json, variant: str) -> dict[str, Any]:
             "column": loc["column"],
             "function_wasm_tools": loc["function_wasm_tools"],
             "linkage_name": loc["linkage_name"],
+            **({"file_llvm_symbolizer": loc["file_llvm_symbolizer"], "file_wasm_tools": loc["file_wasm_tools"]}
+               if variant in DWARF_FORM_VARIANTS else {}),
             "func_index": frame["func_index"],
             # name-section name of the wasm function holding it (for the
             # stripped variant: from the debug file's name section)

@@ -109,12 +109,11 @@ def finish_rust_legacy(name: str) -> str:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["symbolize", str(BUILD / "divzero.O2.wasm")],
         ["symbolize", str(BUILD / "divzero.O2.wasm"), "zz"],
         ["symbolize", str(BUILD / "divzero.O2.wasm"), "-5"],
         ["symbolize", "--format", "yaml", str(BUILD / "divzero.O2.wasm"), "1"],
     ],
-    ids=["no-address", "junk-address", "negative", "bad-format"],
+    ids=["junk-address", "negative", "bad-format"],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     result = run_cli(*argv)

@@ -119,7 +119,8 @@ def compare(path: Path) -> int:
 
 SAMPLES_WITH_DWARF = [
     SAMPLES / str(e["module"]) for e in sample_manifest()
-    if e["variant"] in ("O0", "O2", "debug", "dwarf5") and e["sample"] != "panic" or e["module"] == "build/panic.O2.wasm"
+    if e["variant"] in ("O0", "O2", "debug", "dwarf5", "winpaths") and e["sample"] != "panic"
+    or e["module"] == "build/panic.O2.wasm"
 ]  # fmt: skip
 
 

@@ -108,6 +108,7 @@ def test_manifest_linkage_names_demangle_to_the_wasm_tools_function() -> None:
         for entry in sample_manifest()
         for frame in entry.get("trap_frames") or []  # type: ignore[attr-defined]
         for location in frame["locations"]
+        if location["function_wasm_tools"] is not None  # wasm-tools refuses split-DWARF addresses
     }
     assert any(name.startswith("_ZN") for name, _ in pairs) and any(name.startswith("_ZNK") for name, _ in pairs)
     assert {name: demangle(name) for name, _ in pairs} == dict(pairs)

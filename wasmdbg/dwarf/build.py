@@ -9,7 +9,7 @@ answers what `wasm-tools addr2line` answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
 from wasmdbg.dwarf.paths import render_file
+from wasmdbg.dwarf.split import SplitFiles
 
 NAME_CHAIN_LIMIT = 16
 """Links of DW_AT_abstract_origin/DW_AT_specification followed for a name, as addr2line does."""
@@ -32,14 +33,16 @@ _LINKAGE = ("DW_AT_linkage_name", "DW_AT_MIPS_linkage_name")
 _ORIGIN = ("DW_AT_abstract_origin", "DW_AT_specification")
 
 Range = tuple[int, int]
+DieKey = tuple[int, int]
+"""(DWARF source: 0 the module, n the n-th split unit file read, absolute DIE offset in it)."""
 
 
 @dataclass(slots=True)
 class InlinedCall:
     """One DW_TAG_inlined_subroutine: who was inlined, and where its caller called it."""
 
-    name_die: int
-    """Absolute offset of the DIE whose name chain names the inlined function."""
+    name_die: DieKey
+    """The DIE whose name chain names the inlined function."""
     call_file: int | None
     call_line: int
     call_column: int
@@ -49,7 +52,7 @@ class InlinedCall:
 class Function:
     """One DW_TAG_subprogram with code, and the inlined calls inside it."""
 
-    name_die: int
+    name_die: DieKey
     inlined: list[InlinedCall] = field(default_factory=list)
     inlined_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
     """(begin, end, depth, index into `inlined`)."""
@@ -74,15 +77,19 @@ class DwarfTables:
     """The whole module's DWARF, flattened; names still raw (resolved from `names` by DIE offset)."""
 
     units: list[Unit]
-    names: dict[int, tuple[str | None, bool]]
-    """DIE offset -> (raw name, whether it is a linkage name) for every DIE a frame may be named by."""
+    names: dict[DieKey, tuple[str | None, bool]]
+    """DIE -> (raw name, whether it is a linkage name) for every DIE a frame may be named by."""
+    notes: list[str] = field(default_factory=list)
+    """What could not be read (e.g. a missing `.dwo`), one line each."""
+    used_files: list[tuple[str, str]] = field(default_factory=list)
+    """(path, sha256) of split DWARF files read besides the module."""
 
 
 @dataclass(slots=True)
 class _NameInfo:
     linkage: str | None = None
     name: str | None = None
-    next: int | None = None
+    next: DieKey | None = None
     order: tuple[str, ...] = ()
 
 
@@ -92,15 +99,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _ref_offset(die: Any, attr: Any) -> int | None:
+def _ref_offset(die: Any, attr: Any, space: int) -> DieKey | None:
     if attr.form in _REF_FORMS:
-        return int(attr.raw_value) + int(die.cu.cu_offset)
+        return space, int(attr.raw_value) + int(die.cu.cu_offset)
     if attr.form == "DW_FORM_ref_addr":
-        return int(attr.raw_value)
+        return space, int(attr.raw_value)
     return None
 
 
-def _name_info(die: Any) -> _NameInfo:
+def _name_info(die: Any, space: int) -> _NameInfo:
     info = _NameInfo()
     order = []
     for name, attr in die.attributes.items():
@@ -111,13 +118,13 @@ def _name_info(die: Any) -> _NameInfo:
             info.name = _text(attr.value)
             order.append("name")
         elif name in _ORIGIN:
-            info.next = _ref_offset(die, attr)
+            info.next = _ref_offset(die, attr, space)
             order.append("origin")
     info.order = tuple(order)
     return info
 
 
-def _resolve_entry(infos: dict[int, _NameInfo], offset: int, limit: int) -> tuple[str | None, bool]:
+def _resolve_entry(infos: dict[DieKey, _NameInfo], offset: DieKey, limit: int) -> tuple[str | None, bool]:
     """addr2line's `name_entry`: a referenced DIE's linkage name, else its name, else its origin's."""
     while limit > 0:
         info = infos.get(offset)
@@ -133,7 +140,7 @@ def _resolve_entry(infos: dict[int, _NameInfo], offset: int, limit: int) -> tupl
     return None, False
 
 
-def _resolve_own(infos: dict[int, _NameInfo], offset: int) -> tuple[str | None, bool]:
+def _resolve_own(infos: dict[DieKey, _NameInfo], offset: DieKey) -> tuple[str | None, bool]:
     """addr2line's `Function::parse`: attributes in order; an origin is followed only while unnamed."""
     info = infos[offset]
     found: tuple[str | None, bool] = (None, False)
@@ -219,7 +226,7 @@ def _lines(dwarf: DWARFInfo, cu: Any, comp_dir: str | None) -> tuple[list[str], 
     return files, sequences
 
 
-def _inlined_call(die: Any, version: int) -> InlinedCall:
+def _inlined_call(die: Any, version: int, space: int) -> InlinedCall:
     attrs = die.attributes
     call_file = None
     if "DW_AT_call_file" in attrs:
@@ -229,7 +236,7 @@ def _inlined_call(die: Any, version: int) -> InlinedCall:
             call_file = index
     line = int(attrs["DW_AT_call_line"].value) if "DW_AT_call_line" in attrs else 0
     column = int(attrs["DW_AT_call_column"].value) if "DW_AT_call_column" in attrs else 0
-    return InlinedCall(die.offset, call_file, line, column)
+    return InlinedCall((space, die.offset), call_file, line, column)
 
 
 def _walk(cu: Any) -> Iterator[tuple[int, Any]]:
@@ -244,11 +251,95 @@ def _walk(cu: Any) -> Iterator[tuple[int, Any]]:
             depth += 1
 
 
-def build_tables(dwarf: DWARFInfo) -> DwarfTables:
-    """Walk every unit once. Raises whatever pyelftools raises on bad DWARF (the caller isolates it)."""
-    infos: dict[int, _NameInfo] = {}
+def _collect_functions(
+    cu: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], space: int
+) -> tuple[list[Function], list[tuple[int, int, int]]]:
+    """The unit's functions with code, and their inlined calls, as addr2line's Functions::parse sees them."""
+    functions: list[Function] = []
+    function_ranges: list[tuple[int, int, int]] = []
+    # Open DW_TAG_subprogram / DW_TAG_inlined_subroutine scopes, innermost last:
+    # (DIE depth, inline depth of their inlined children, function with code or None).
+    scopes: list[tuple[int, int, Function | None]] = []
+    for depth, die in _walk(cu):
+        while scopes and scopes[-1][0] >= depth:
+            scopes.pop()
+        tag = die.tag
+        if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or any(
+            a in die.attributes for a in (*_LINKAGE, "DW_AT_name", *_ORIGIN)
+        ):
+            infos[(space, die.offset)] = _name_info(die, space)
+        if tag == "DW_TAG_subprogram":
+            function = None
+            ranges = _pc_ranges(die, dwarf, unit_base)
+            if ranges:
+                function = Function((space, die.offset))
+                function_ranges.extend((begin, end, len(functions)) for begin, end in ranges)
+                functions.append(function)
+            scopes.append((depth, 0, function))
+        elif tag == "DW_TAG_inlined_subroutine" and scopes and scopes[-1][2] is not None:
+            _, inline_depth, function = scopes[-1]
+            assert function is not None
+            call = _inlined_call(die, cu.header["version"], space)
+            for begin, end in _pc_ranges(die, dwarf, unit_base):
+                function.inlined_ranges.append((begin, end, inline_depth, len(function.inlined)))
+            function.inlined.append(call)
+            scopes.append((depth, inline_depth + 1, function))
+    function_ranges.sort(key=lambda r: r[0])
+    for function in functions:
+        function.inlined_ranges.sort(key=lambda r: (r[2], r[0]))
+    return functions, function_ranges
+
+
+def _is_skeleton(top: Any) -> bool:
+    attrs = top.attributes
+    return top.tag == "DW_TAG_skeleton_unit" or "DW_AT_GNU_dwo_name" in attrs or "DW_AT_dwo_name" in attrs
+
+
+def _split_functions(
+    top: Any, sections: Mapping[str, bytes], split: SplitFiles, unit_base: int, infos: dict[DieKey, _NameInfo],
+    space: int,
+) -> tuple[list[Function], list[tuple[int, int, int]]] | None:
+    """A skeleton unit's functions, read from its split unit; None when that cannot be found."""
+    from wasmdbg.dwarf.loader import load_dwarf
+    from wasmdbg.dwarf.split import open_split_unit
+
+    attrs = top.attributes
+    name_attr = attrs.get("DW_AT_dwo_name") or attrs.get("DW_AT_GNU_dwo_name")
+    dwo_name = _text(name_attr.value) if name_attr is not None else None
+    id_attr = attrs.get("DW_AT_GNU_dwo_id")
+    dwo_id = int(id_attr.value) if id_attr is not None else top.cu.header.get("dwo_id")
+    unit = split.unit(dwo_name, dwo_id)
+    if unit is None:
+        return None
+    split_dwarf = open_split_unit(top, dict(sections), unit, load_dwarf)
+    functions: list[Function] = []
+    function_ranges: list[tuple[int, int, int]] = []
+    for split_cu in split_dwarf.iter_CUs():
+        more, more_ranges = _collect_functions(split_cu, split_dwarf, unit_base, infos, space)
+        function_ranges.extend((b, e, i + len(functions)) for b, e, i in more_ranges)
+        functions.extend(more)
+    function_ranges.sort(key=lambda r: r[0])
+    return functions, function_ranges
+
+
+def build_tables(
+    dwarf: DWARFInfo, sections: Mapping[str, bytes] | None = None, split: SplitFiles | None = None
+) -> DwarfTables:
+    """Walk every unit once. Raises whatever pyelftools raises on bad DWARF (the caller isolates it).
+
+    Args:
+        dwarf: the module's DWARF.
+        sections: its section payloads, needed to read split units against them.
+        split: where split units may be read from; None reads skeletons only.
+    """
+    infos: dict[DieKey, _NameInfo] = {}
     units: list[Unit] = []
+    notes: list[str] = []
     aranges = _aranges(dwarf)
+    if split is not None:
+        from wasmdbg.dwarf.split import allow_missing_bases
+
+        allow_missing_bases()
     for cu in dwarf.iter_CUs():
         top = cu.get_top_DIE()
         if top.tag not in ("DW_TAG_compile_unit", "DW_TAG_skeleton_unit", "DW_TAG_partial_unit"):
@@ -261,38 +352,13 @@ def build_tables(dwarf: DWARFInfo) -> DwarfTables:
         lines = _lines(dwarf, cu, comp_dir) if "DW_AT_stmt_list" in attrs else None
         files, sequences = lines if lines is not None else ([], [])
 
-        functions: list[Function] = []
-        function_ranges: list[tuple[int, int, int]] = []
-        # Open DW_TAG_subprogram / DW_TAG_inlined_subroutine scopes, innermost last:
-        # (DIE depth, inline depth of their inlined children, function with code or None).
-        scopes: list[tuple[int, int, Function | None]] = []
-        for depth, die in _walk(cu):
-            while scopes and scopes[-1][0] >= depth:
-                scopes.pop()
-            tag = die.tag
-            if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or any(
-                a in die.attributes for a in (*_LINKAGE, "DW_AT_name", *_ORIGIN)
-            ):
-                infos[die.offset] = _name_info(die)
-            if tag == "DW_TAG_subprogram":
-                function = None
-                ranges = _pc_ranges(die, dwarf, unit_base)
-                if ranges:
-                    function = Function(die.offset)
-                    function_ranges.extend((begin, end, len(functions)) for begin, end in ranges)
-                    functions.append(function)
-                scopes.append((depth, 0, function))
-            elif tag == "DW_TAG_inlined_subroutine" and scopes and scopes[-1][2] is not None:
-                _, inline_depth, function = scopes[-1]
-                assert function is not None
-                call = _inlined_call(die, cu.header["version"])
-                for begin, end in _pc_ranges(die, dwarf, unit_base):
-                    function.inlined_ranges.append((begin, end, inline_depth, len(function.inlined)))
-                function.inlined.append(call)
-                scopes.append((depth, inline_depth + 1, function))
-        function_ranges.sort(key=lambda r: r[0])
-        for function in functions:
-            function.inlined_ranges.sort(key=lambda r: (r[2], r[0]))
+        found = None
+        if _is_skeleton(top):
+            if split is not None and sections is not None:
+                found = _split_functions(top, sections, split, unit_base, infos, len(units) + 1)
+            elif split is None:
+                notes.append("split DWARF: skeleton units are read without their .dwo")
+        functions, function_ranges = found if found is not None else _collect_functions(cu, dwarf, unit_base, infos, 0)
 
         ranges = _pc_ranges(top, dwarf, unit_base) if "DW_AT_ranges" in attrs else []
         if not ranges:
@@ -303,13 +369,15 @@ def build_tables(dwarf: DWARFInfo) -> DwarfTables:
             ranges = [(start, end) for start, end, _ in sequences if start < end]
         units.append(Unit(language, files, sequences, functions, function_ranges, ranges))
 
-    names: dict[int, tuple[str | None, bool]] = {}
+    names: dict[DieKey, tuple[str | None, bool]] = {}
     for unit in units:
         for function in unit.functions:
             names[function.name_die] = _resolve_own(infos, function.name_die)
             for call in function.inlined:
                 names[call.name_die] = _resolve_own(infos, call.name_die)
-    return DwarfTables(units, names)
+    if split is not None:
+        notes.extend(split.notes)
+    return DwarfTables(units, names, notes, list(split.used) if split is not None else [])
 
 
 def _aranges(dwarf: DWARFInfo) -> dict[int, list[Range]]:

@@ -28,9 +28,12 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("wasmdbg")) / "dwarf-index"
 
 
-def cache_key(sections: Mapping[str, bytes]) -> str:
-    """Content hash of the DWARF sections plus the index format: what the index is a function of."""
+def cache_key(sections: Mapping[str, bytes], extra: bytes = b"") -> str:
+    """Content hash of the DWARF sections (plus e.g. a .dwp) and the index format.
+
+    Split units read from `.dwo` files are checked at load time instead (see `load`)."""
     digest = hashlib.sha256(f"wasmdbg-dwarf-index-{INDEX_FORMAT}\n".encode())
+    digest.update(hashlib.sha256(extra).digest())
     for name in sorted(sections):
         payload = sections[name]
         digest.update(f"{name}\0{len(payload)}\0".encode())
@@ -42,7 +45,9 @@ def load(key: str) -> DwarfIndex | str | None:
     """The cached index, the cached reason its build failed, or None on a miss."""
     base = cache_dir() / key
     try:
-        return DwarfIndex.from_bytes(base.with_suffix(".idx").read_bytes(), key)
+        index = DwarfIndex.from_bytes(base.with_suffix(".idx").read_bytes(), key)
+        if all(_sha256(path) == digest for path, digest in index.deps):
+            return index
     except (OSError, IndexFormatError):
         pass
     try:
@@ -50,6 +55,13 @@ def load(key: str) -> DwarfIndex | str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return reason.splitlines()[0] if reason else None
+
+
+def _sha256(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _write(path: Path, data: bytes) -> None:

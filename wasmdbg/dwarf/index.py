@@ -120,8 +120,18 @@ class DwarfIndex:
     ur_min_begin: array[int]
     ur_unit: array[int]
 
-    def __init__(self, strings: list[str], arrays: dict[str, array[int]]) -> None:
+    def __init__(
+        self,
+        strings: list[str],
+        arrays: dict[str, array[int]],
+        notes: list[str] | None = None,
+        deps: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.strings = strings
+        self.notes = notes or []
+        """What the DWARF could not give (e.g. a split unit's missing `.dwo`), one line each."""
+        self.deps = deps or []
+        """(path, sha256) of files besides the module the index was built from (split DWARF)."""
         for name in _ARRAYS:
             setattr(self, name, arrays[name])
         self._arrays = arrays
@@ -262,6 +272,8 @@ class DwarfIndex:
             {
                 "format": INDEX_FORMAT,
                 "key": key,
+                "notes": self.notes,
+                "deps": self.deps,
                 "strings": self.strings,
                 "lengths": [len(self._arrays[n]) for n in _ARRAYS],
             },
@@ -299,7 +311,9 @@ class DwarfIndex:
                 offset = end
             if offset != len(data):
                 raise IndexFormatError("trailing bytes")
-            index = cls([str(s) for s in header["strings"]], arrays)
+            notes = [str(n) for n in header.get("notes", [])]
+            deps = [(str(p), str(h)) for p, h in header.get("deps", [])]
+            index = cls([str(s) for s in header["strings"]], arrays, notes, deps)
             index._check()
             return index
         except IndexFormatError:
@@ -410,4 +424,4 @@ class DwarfIndex:
             a["ur_end"].append(end)
             a["ur_min_begin"].append(min_begin)
             a["ur_unit"].append(unit_id)
-        return cls(strings, a)
+        return cls(strings, a, list(tables.notes), list(tables.used_files))

@@ -54,13 +54,19 @@ def build_index_bytes(
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    split_dir: str | None = None,
+    dwp: str | None = None,
 ) -> bytes:
     """Build the serialized DwarfIndex of these sections in a bounded child process.
+
+    Split units are read from `dwp`, else from `.dwo` files named by their skeletons in `split_dir`.
 
     Raises:
         DwarfBuildError: the child ran out of time or memory, or pyelftools rejected the DWARF.
     """
     env = dict(os.environ, WASMDBG_INDEX_MEMORY=str(memory_bytes), WASMDBG_INDEX_KEY=key)
+    env["WASMDBG_SPLIT_DIR"] = split_dir or ""
+    env["WASMDBG_DWP"] = dwp or ""
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "wasmdbg.dwarf.isolate"],
@@ -93,10 +99,11 @@ def _child() -> int:
     from wasmdbg.dwarf.build import build_tables
     from wasmdbg.dwarf.index import DwarfIndex
     from wasmdbg.dwarf.loader import load_dwarf
+    from wasmdbg.dwarf.split import SplitFiles
 
     try:
         sections = decode_sections(sys.stdin.buffer.read())
-        index = DwarfIndex.from_tables(build_tables(load_dwarf(sections)))
+        index = DwarfIndex.from_tables(build_tables(load_dwarf(sections), sections, SplitFiles.from_env()))
         sys.stdout.buffer.write(index.to_bytes(os.environ.get("WASMDBG_INDEX_KEY", "")))
     except MemoryError:
         sys.stderr.write(f"reading the DWARF needed more than {limit >> 20} MiB of memory\n")

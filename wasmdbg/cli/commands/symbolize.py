@@ -26,7 +26,9 @@ as DWARF tools use. An address outside the code section or not on an instruction
 reported with a warning rather than silently matched.
 
 A stripped module's debug file is found through its external_debug_info section when that
-names a file beside the module; otherwise pass it with --debug-file. The DWARF index is built
+names a file beside the module; otherwise pass it with --debug-file. Split DWARF is completed
+from --dwp, from M.wasm.dwp / M.dwp beside the module, or from the .dwo files the skeleton
+units name when they sit beside the module. The DWARF index is built
 once (in a child process, bounded in time and memory) and cached; --no-cache rebuilds it.
 
 With no ADDR, reads text from stdin (or --input FILE) and finds every backtrace in it: wasmtime
