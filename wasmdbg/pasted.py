@@ -70,7 +70,11 @@ def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[s
         frames = (symbolizer.function_name(matched.func_index),)
     if raw.func_name and matched.func_index is not None:
         known = symbolizer.function_name(matched.func_index)
-        if known.source != INDEX and known.function and not names_agree(raw.func_name, known, matched.func_index):
+        module_name = symbolizer.module.names.module if symbolizer.module.names else None
+        printed = raw.func_name
+        if module_name and printed.startswith(module_name + "."):
+            printed = printed[len(module_name) + 1 :]  # V8 prefixes a named module's functions: `demo.divide`
+        if known.source != INDEX and known.function and not names_agree(printed, known, matched.func_index):
             warnings.append(
                 f"the trace names function {matched.func_index} {raw.func_name!r}, this module {known.function!r}: "
                 f"{MISMATCH}"
