@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import chicory
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import UNKNOWN, Trace
@@ -60,8 +61,7 @@ def test_addresses_beyond_64_bits_give_no_wasm_frame(address: str) -> None:
     assert parse(f"{EXC}\n\tat {address}: chicory interpreter.f(a.rs:1)\n") == []
 
 
-_NEAR_MISS = st.sampled_from(
-    [
+_NEAR_MISS = [
         EXC,
         "\tat 0x006721: chicory interpreter.rust_panic_with_hook(library/std/src/panicking.rs:28)",
         "\tat com.dylibso.chicory.$gen.CompiledMachineFuncGroup_0.func_17(Unknown Source)",
@@ -69,14 +69,13 @@ _NEAR_MISS = st.sampled_from(
         "Caused by: com.dylibso.chicory.runtime.WasmRuntimeException: out of bounds memory access",
         "\t... 1 more",
     ]
-)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 90), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 90))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import wamr
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
@@ -75,14 +76,14 @@ def test_offsets_beyond_64_bits_give_no_frame(offset: str) -> None:
     assert parse(f"#00: {offset} - f\n") == []
 
 
-_NEAR_MISS = st.sampled_from(["#00: 0x1330 - __main_argc_argv", "#01: 0x4195 - $f12", "#00 __cxa_throw ", "Exception: unreachable", ""])
+_NEAR_MISS = ["#00: 0x1330 - __main_argc_argv", "#01: 0x4195 - $f12", "#00 __cxa_throw ", "Exception: unreachable", ""]
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 40), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 40))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames and all(f.index == n for n, f in enumerate(trace.frames))
 
 

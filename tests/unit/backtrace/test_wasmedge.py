@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import wasmedge
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
@@ -70,22 +71,20 @@ def test_instruction_offsets_beyond_64_bits_are_dropped(offset: str) -> None:
     assert parse(text) == []
 
 
-_NEAR_MISS = st.sampled_from(
-    [
+_NEAR_MISS = [
         f"{P}execution failed: out of bounds memory access, Code: 0x88",
         f"{P}    In instruction: v128.load64_splat (0xfd 0x0a) , Bytecode offset: 0x0000027c",
         f'{P}    When executing function name: "main"',
         f"{P}calling stack:main:3, module[0]:1",
         f"{P}    Accessing offset from: 0x100001cc6 to: 0x100001ccd , Out of boundary: 0xffffffff",
     ]
-)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 110), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 110))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames and all(f.func_index is None or f.func_index < 1 << 64 for f in trace.frames)
 
 

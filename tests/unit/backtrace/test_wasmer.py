@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.backtrace.formats import wasmer
 from wasmdbg.backtrace.lines import split_lines
@@ -66,22 +67,20 @@ def test_function_indices_beyond_64_bits_give_no_frame() -> None:
     assert parse("RuntimeError: x\n    at f (m[18446744073709551616]:0x1)\n") == []
 
 
-_NEAR_MISS = st.sampled_from(
-    [
+_NEAR_MISS = [
         "error: RuntimeError: unreachable",
         "    at rust_panic (<module>[581]:0x467b5)",
         "           at <unnamed> (x.wat[0]:0x1a)",
         "╰─▶ 1: RuntimeError: unreachable",
         "│   3: RuntimeError: out of bounds memory access",
     ]
-)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 60), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 60))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames and all(f.offset is not None and f.offset < 1 << 64 for f in trace.frames)
 
 

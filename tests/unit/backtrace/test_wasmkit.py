@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.backtrace.formats import wasmkit
 from wasmdbg.backtrace.lines import split_lines
@@ -41,14 +42,14 @@ def test_addresses_beyond_64_bits_give_no_frame(address: str) -> None:
     assert parse(f"Trap: unreachable\n    0: ({address}) foo\n") == []
 
 
-_NEAR_MISS = st.sampled_from(["Error: Trap: unreachable", "    0: foo", "    1: (0x0000600001f04b48) bar", "    2: unknown"])
+_NEAR_MISS = ["Error: Trap: unreachable", "    0: foo", "    1: (0x0000600001f04b48) bar", "    2: unknown"]
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 40), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 40))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames and all(f.index == n for n, f in enumerate(trace.frames))
 
 

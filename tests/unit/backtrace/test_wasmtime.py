@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import wasmtime
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
@@ -140,8 +141,7 @@ def test_wasm3s_header_is_left_to_wasm3() -> None:
     assert parse("==== wasm backtrace:\n  0: 0x000c59 - .unnamed!c\n") == []
 
 
-_NEAR_MISS = st.sampled_from(
-    [
+_NEAR_MISS = [
         "error while executing at wasm backtrace:",
         "    0:    0x1f4 - <unknown>!compute_ratio",
         "    1:  0x2a5 - mymod!<wasm function 47>",
@@ -151,14 +151,13 @@ _NEAR_MISS = st.sampled_from(
         "    wasm trap: integer divide by zero",
         'Trap { message: "wasm trap: x", wasm_trace: [FrameInfo { module_name: None, func_index: 1, func_name: Some("f") }] }',
     ]
-)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 120), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 120))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames
         assert all(f.offset is None or 0 <= f.offset < 1 << 64 for f in trace.frames)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import wavm
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import UNKNOWN, Trace
@@ -53,16 +54,14 @@ def test_operator_indices_beyond_64_bits_end_the_block(op: str) -> None:
     assert parse(f"Call stack:\n  wasm!m!f+{op}\n") == []
 
 
-_NEAR_MISS = st.sampled_from(
-    ["Runtime exception: wavm.reachedUnreachable", "Call stack:", "  wasm!m.wasm!<function #1>+11", "  host!/x/libWAVM.so.0+324", "  thnk!()->i32+9", "  <unknown function>"]
-)
+_NEAR_MISS = ["Runtime exception: wavm.reachedUnreachable", "Call stack:", "  wasm!m.wasm!<function #1>+11", "  host!/x/libWAVM.so.0+324", "  thnk!()->i32+9", "  <unknown function>"]
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 40), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 40))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames and all(f.offset is not None and f.offset < 1 << 64 for f in trace.frames)
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import apply, near_misses
 from wasmdbg.backtrace.formats import wazero
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import CODE, Trace
@@ -73,8 +74,7 @@ def test_offsets_beyond_64_bits_are_dropped(offset: str) -> None:
     assert all(f.offset is None for t in traces for f in t.frames)
 
 
-_NEAR_MISS = st.sampled_from(
-    [
+_NEAR_MISS = [
         "wasm error: unreachable",
         "wasm stack trace:",
         "\tmain.runtime.runtimePanicAt(i32,i32)",
@@ -83,14 +83,13 @@ _NEAR_MISS = st.sampled_from(
         "goroutine 1 [running]:",
         "\t/src/main.go:41 +0x2a8",
     ]
-)
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.lists(st.tuples(_NEAR_MISS, st.integers(0, 80), st.characters()), min_size=1, max_size=30))
+@given(near_misses(_NEAR_MISS, 80))
 def test_near_miss_lines_parse_without_error(edits: list[tuple[str, int, str]]) -> None:
-    lines = [line[:position] + char + line[position + 1 :] for line, position, char in edits]
-    for trace in parse("\n".join(lines)):
+    text = apply(edits)
+    for trace in parse(text):
         assert trace.frames
 
 
