@@ -74,7 +74,11 @@ def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[s
         printed = raw.func_name
         if module_name and printed.startswith(module_name + "."):
             printed = printed[len(module_name) + 1 :]  # V8 prefixes a named module's functions: `demo.divide`
-        if known.source != INDEX and known.function and not names_agree(printed, known, matched.func_index):
+        # Runtimes name a frame from the name section or, with DWARF, as DWARF does (inlined callees too).
+        candidates = [known, *frames]
+        if known.source != INDEX and known.function and not any(
+            names_agree(printed, candidate, matched.func_index) for candidate in candidates
+        ):
             warnings.append(
                 f"the trace names function {matched.func_index} {raw.func_name!r}, this module {known.function!r}: "
                 f"{MISMATCH}"

@@ -39,11 +39,11 @@ except wasmtime.Trap as trap:
 
 
 @cache
-def wasmtime_trace(module: str) -> str:
+def wasmtime_trace(module: str, details: bool = False) -> str:
     """What wasmtime (the Python bindings, as an embedder would use them) prints for a trapping sample."""
+    env = {"PATH": "/usr/bin:/bin", **({"WASMTIME_BACKTRACE_DETAILS": "1"} if details else {})}
     proc = subprocess.run(
-        [sys.executable, "-c", _RUN, str(BUILD / module)], capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin"},
+        [sys.executable, "-c", _RUN, str(BUILD / module)], capture_output=True, text=True, timeout=120, env=env
     )
     assert "wasm backtrace" in proc.stdout, proc.stdout + proc.stderr
     return proc.stdout
@@ -68,6 +68,18 @@ def test_a_real_wasmtime_trace_gives_the_frames_of_address_mode(module: str) -> 
         direct = run_cli("symbolize", "--format", "json", str(BUILD / module), str(record["module_offset"]))
         assert record["frames"] == json.loads(direct.stdout)["frames"]
     assert records[0]["trap_reason"]
+
+
+def test_a_details_trace_with_dwarf_names_and_inlined_lines_fits_its_binary() -> None:
+    trace = wasmtime_trace("divzero.O2.wasm", details=True)
+    assert "at ./../c/divzero.c:13:18" in trace  # wasmtime itself printed DWARF locations
+    _, out, _ = pasted("--format", "json", str(BUILD / "divzero.O2.wasm"), text=trace)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["func_name"] for r in records[:2]] == ["quotient", "compute_ratio"]
+    assert [r["inlined"] for r in records[:2]] == [True, False]
+    assert all(r["warnings"] == [] for r in records)
+    _, text, _ = pasted(str(BUILD / "divzero.O2.wasm"), text=trace)
+    assert text.count("↳ quotient at ./../c/divzero.c:13:18 (inlined)") == 1
 
 
 def test_a_trace_from_another_binary_is_called_out() -> None:
@@ -148,3 +160,28 @@ def test_near_miss_frame_lines_parse_without_error(edits: list[tuple[str, int, s
 def test_pathological_lines_are_bounded() -> None:
     for line in ("0x" + "9" * 5000, "(" * 4096, "a@" * 3000, "    at " + ")" * 4000, "\t" * 10000, "#00: 0x" + "f" * 400):
         parse_text((line + "\n") * 50)
+
+
+_NODE = """
+import { readFileSync } from 'node:fs';
+import { WASI } from 'node:wasi';
+const wasi = new WASI({ version: 'preview1', args: ['guest'], env: {} });
+const inst = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(process.argv[1])), wasi.getImportObject());
+try { wasi.start(inst); } catch (e) { console.log(e.stack); }
+"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="Node.js ships with this machine image")
+@pytest.mark.parametrize("module", ["divzero.O2.wasm", "cpp_abort.O2.wasm"])
+def test_a_real_node_trace_gives_the_frames_of_address_mode(module: str) -> None:
+    proc = subprocess.run(
+        ["node", "--no-warnings", "--input-type=module", "-e", _NODE, str(BUILD / module)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert "wasm-function[" in proc.stdout, proc.stdout + proc.stderr
+    status, out, _ = pasted("--format", "json", str(BUILD / module), text=proc.stdout)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert status == 0 and records and all(r["runtime"] == "v8" and r["warnings"] == [] for r in records)
+    for record in records:
+        direct = run_cli("symbolize", "--format", "json", str(BUILD / module), str(record["module_offset"]))
+        assert record["frames"] == json.loads(direct.stdout)["frames"]

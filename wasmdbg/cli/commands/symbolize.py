@@ -197,11 +197,17 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     for frame in frames:
         by_line.setdefault(frame.raw.line_no, []).append(frame)
     pieces = text.split("\n")
+    shown: set[tuple[int, int | None, int | None]] = set()
     for no, piece in enumerate(pieces, start=1):
         last = no == len(pieces)
         if not (last and piece == ""):
             env.stdout.write(piece + ("" if last else "\n"))
         for frame in by_line.get(no, []):
+            # A runtime's own inline continuation lines share the frame's address: annotate it once.
+            group = (frame.trace.first_line, frame.raw.index, frame.module_offset)
+            if frame.module_offset is not None and group in shown:
+                continue
+            shown.add(group)
             if last and piece != "":
                 env.stdout.write("\n")
             indent = piece[: len(piece) - len(piece.lstrip(" \t"))]
