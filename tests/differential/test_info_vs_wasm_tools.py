@@ -41,6 +41,9 @@ def test_info_on_every_sample_agrees_with_wasm_tools(path: Path) -> None:
     info = check_info(path)
     validated = run_cli("info", "--format", "json", str(path))
     assert validated.status == 0, f"wasmtime rejects a committed sample: {validated.stderr}"
+    checked = validated.json()
+    assert isinstance(checked, dict) and checked.pop("validated") is True and info.pop("validated") is False
+    assert checked == info  # validation changes nothing but the flag
 
 
 @pytest.mark.parametrize("seed", range(0, 40, 2))

@@ -20,8 +20,6 @@ from wasmdbg.wasm.custom import (
 from wasmdbg.wasm.entities import (
     FUNC,
     MEMORY,
-    TABLE,
-    TAG,
     Export,
     Global,
     Import,

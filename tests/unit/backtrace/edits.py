@@ -8,7 +8,7 @@ from types import ModuleType
 from hypothesis import strategies as st
 
 from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import Trace
+from wasmdbg.backtrace.model import RawFrame, Trace
 
 Edit = tuple[str, int, str]
 
@@ -26,3 +26,14 @@ def near_misses(lines: Sequence[str], reach: int = 80) -> st.SearchStrategy[list
 def apply(edits: list[Edit]) -> str:
     """The edited lines as one text."""
     return "\n".join(line[:position] + char + line[position + 1 :] for line, position, char in edits)
+
+
+def only_frame_after(parse: Callable[[str], list[Trace]], message: str) -> Callable[[str], RawFrame]:
+    """A checker that parses `message` plus one frame line and returns that line's only frame."""
+
+    def only_frame(line: str) -> RawFrame:
+        traces = parse(f"{message}\n{line}\n")
+        assert len(traces) == 1 and len(traces[0].frames) == 1, traces
+        return traces[0].frames[0]
+
+    return only_frame

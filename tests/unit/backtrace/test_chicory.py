@@ -7,18 +7,15 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import chicory
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import UNKNOWN, Trace
+from wasmdbg.backtrace.model import UNKNOWN
 
 EXC = "com.dylibso.chicory.runtime.TrapException: Trapped on unreachable instruction"
 
 
-def parse(text: str) -> list[Trace]:
-    return chicory.parse(split_lines(text))
+parse = parser(chicory)
 
 
 @pytest.mark.parametrize(

@@ -8,19 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import parser, only_frame_after
 from wasmdbg.backtrace.formats import jsc
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, UNKNOWN, RawFrame, Trace
+from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return jsc.parse(split_lines(text))
+parse = parser(jsc)
 
 
-def only_frame(line: str) -> RawFrame:
-    traces = parse(f"RuntimeError: Division by zero\n{line}\n")
-    assert len(traces) == 1 and len(traces[0].frames) == 1, traces
-    return traces[0].frames[0]
+only_frame = only_frame_after(parse, "RuntimeError: Division by zero")
 
 
 @pytest.mark.parametrize(

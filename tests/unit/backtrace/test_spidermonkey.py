@@ -8,19 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.backtrace.edits import parser, only_frame_after
 from wasmdbg.backtrace.formats import spidermonkey
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, RawFrame, Trace
+from wasmdbg.backtrace.model import MODULE
 
 
-def parse(text: str) -> list[Trace]:
-    return spidermonkey.parse(split_lines(text))
+parse = parser(spidermonkey)
 
 
-def only_frame(line: str) -> RawFrame:
-    traces = parse(f"RuntimeError: unreachable executed\n{line}\n")
-    assert len(traces) == 1 and len(traces[0].frames) == 1, traces
-    return traces[0].frames[0]
+only_frame = only_frame_after(parse, "RuntimeError: unreachable executed")
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,13 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import wamr
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
+from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return wamr.parse(split_lines(text))
+parse = parser(wamr)
 
 
 def test_printed_ip_is_one_past_the_instruction_it_belongs_to() -> None:

@@ -7,17 +7,14 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.backtrace.formats import wasm3
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, Trace
+from wasmdbg.backtrace.model import MODULE
 
 
-def parse(text: str) -> list[Trace]:
-    return wasm3.parse(split_lines(text))
+parse = parser(wasm3)
 
 
 def test_placeholders_and_module_offsets() -> None:

@@ -7,18 +7,15 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import wasmedge
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
+from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
 P = "[2024-05-01 12:00:00.000] [error] "
 
 
-def parse(text: str) -> list[Trace]:
-    return wasmedge.parse(split_lines(text))
+parse = parser(wasmedge)
 
 
 def test_without_a_calling_stack_the_trap_and_the_entry_are_two_frames() -> None:

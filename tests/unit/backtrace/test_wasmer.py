@@ -7,17 +7,14 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.backtrace.formats import wasmer
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
+from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return wasmer.parse(split_lines(text))
+parse = parser(wasmer)
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,14 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.backtrace.formats import wasmkit
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import UNKNOWN, Trace
+from wasmdbg.backtrace.model import UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return wasmkit.parse(split_lines(text))
+parse = parser(wasmkit)
 
 
 def test_addresses_are_kept_as_unknown_offsets() -> None:

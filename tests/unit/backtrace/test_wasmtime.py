@@ -9,14 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import wasmtime
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import MODULE, UNKNOWN, Trace
+from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return wasmtime.parse(split_lines(text))
+parse = parser(wasmtime)
 
 
 def test_2020_display_puts_the_trap_first_and_names_index_placeholders() -> None:

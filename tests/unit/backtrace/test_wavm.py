@@ -7,16 +7,13 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import wavm
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import UNKNOWN, Trace
+from wasmdbg.backtrace.model import UNKNOWN
 
 
-def parse(text: str) -> list[Trace]:
-    return wavm.parse(split_lines(text))
+parse = parser(wavm)
 
 
 def test_operator_index_is_kept_but_not_called_a_byte_offset() -> None:

@@ -7,16 +7,13 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import apply, near_misses
+from tests.unit.backtrace.edits import apply, near_misses, parser
 from wasmdbg.backtrace.formats import wazero
-from wasmdbg.backtrace.lines import split_lines
-from wasmdbg.backtrace.model import CODE, Trace
+from wasmdbg.backtrace.model import CODE
 
 
-def parse(text: str) -> list[Trace]:
-    return wazero.parse(split_lines(text))
+parse = parser(wazero)
 
 
 @pytest.mark.parametrize(
