@@ -1,0 +1,116 @@
+"""RunLimits and the `-W key=value,...` grammar the wasmtime CLI uses for them.
+
+Values are spelled as wasmtime spells them: integers in decimal or `0x` hex with `_` separators,
+durations as bare seconds or with an `s`, `ms`, `us` or `ns` suffix. `-W` may be repeated and each
+takes a comma-separated list; a later value for a key wins. Unknown keys are errors, never ignored:
+a limit the user believes is in force must be.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from wasmdbg.errors import WasmdbgError
+
+MIB = 1 << 20
+
+
+class LimitsError(WasmdbgError):
+    """A `-W` option that does not parse; a usage error."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    """What a run may use; None means unlimited."""
+
+    max_memory_bytes: int | None = 512 * MIB
+    """Cap on each linear memory; `memory.grow` past it returns -1."""
+    fuel: int | None = None
+    """Fuel budget; metering is always on so that use can be shown."""
+    timeout_s: float | None = 60.0
+    """Wall-clock limit; None (or `timeout=0`) disables it."""
+    max_wasm_stack: int | None = None
+    """Bytes of native stack wasm code may use; None keeps wasmtime's default."""
+
+    def to_json(self) -> dict[str, object]:
+        """The limits as every report shows them."""
+        return {
+            "max-memory-size": self.max_memory_bytes,
+            "fuel": self.fuel,
+            "timeout": self.timeout_s,
+            "max-wasm-stack": self.max_wasm_stack,
+        }
+
+
+HEADLESS_LIMITS = RunLimits()
+"""`wasmdbg run`: 512 MiB memory cap, 60 s timeout, unlimited fuel."""
+INTERACTIVE_LIMITS = RunLimits(timeout_s=None)
+"""The TUI: no timeout, since the user can interrupt."""
+
+_INTEGER = re.compile(r"(?:0[xX](?P<hex>[0-9a-fA-F][0-9a-fA-F_]{0,40})|(?P<dec>[0-9][0-9_]{0,40}))")
+_DURATION = re.compile(r"(?P<number>[0-9][0-9_]{0,40}(?:\.[0-9]{1,9})?)(?P<unit>s|ms|us|ns)?")
+_PER_SECOND = {None: 1.0, "s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+HELP = """\
+Limits, as -W KEY=VALUE[,KEY=VALUE...] (repeatable; wasmtime's spelling):
+  max-memory-size=N   maximum bytes each linear memory may grow to (default 512 MiB = 536870912);
+                      memory.grow beyond it returns -1 and the report says the cap was hit
+  fuel=N              fuel budget: the guest traps with out_of_fuel when it is spent
+                      (default: unlimited; fuel use is always measured)
+  timeout=DURATION    wall-clock limit: 10, 10s, 1500ms, 250us, 100ns; 0 disables
+                      (default 60 s for `wasmdbg run`, none in the interactive debugger)
+  max-wasm-stack=N    bytes of native stack wasm code may use (default: wasmtime's)
+Integers may use 0x hex and _ separators: fuel=1_000_000, max-memory-size=0x4000_0000.
+"""
+
+
+def parse_integer(key: str, text: str) -> int:
+    """An integer as wasmtime writes it: `1_000`, `0x10_0000`."""
+    match = _INTEGER.fullmatch(text)
+    if match is None or text.endswith("_"):
+        raise LimitsError(f"-W {key}={text}: not an integer (decimal or 0x hex, _ separators allowed)")
+    if match["hex"] is not None:
+        return int(match["hex"].replace("_", ""), 16)
+    return int(match["dec"].replace("_", ""), 10)
+
+
+def parse_duration(key: str, text: str) -> float:
+    """Seconds from `10`, `10s`, `1500ms`, `250us` or `100ns`."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise LimitsError(f"-W {key}={text}: not a duration (seconds, or a number with s, ms, us or ns)")
+    return float(match["number"].replace("_", "")) / _PER_SECOND[match["unit"]]
+
+
+def parse_limits(options: Iterable[str], base: RunLimits = HEADLESS_LIMITS) -> RunLimits:
+    """Apply `-W` option values, in order, to `base`.
+
+    Args:
+        options: the values given to each `-W` (`"fuel=1000,timeout=2s"`).
+        base: the defaults of the command.
+
+    Raises:
+        LimitsError: an unknown key, a missing value, or a value that does not parse.
+    """
+    limits = base
+    for option in options:
+        for item in option.split(","):
+            key, sep, value = item.strip().partition("=")
+            if key == "help" and not sep:
+                raise LimitsError("-W help lists the keys", hint=HELP)
+            if not sep or not value:
+                raise LimitsError(f"-W {item.strip()}: expected KEY=VALUE (see -W help)")
+            if key == "max-memory-size":
+                limits = replace(limits, max_memory_bytes=parse_integer(key, value))
+            elif key == "fuel":
+                limits = replace(limits, fuel=parse_integer(key, value))
+            elif key == "timeout":
+                seconds = parse_duration(key, value)
+                limits = replace(limits, timeout_s=seconds if seconds > 0 else None)
+            elif key == "max-wasm-stack":
+                limits = replace(limits, max_wasm_stack=parse_integer(key, value))
+            else:
+                raise LimitsError(f"-W {key}: unknown key (known: max-memory-size, fuel, timeout, max-wasm-stack)")
+    return limits
