@@ -17,8 +17,9 @@ DESCRIPTION = """\
 wasmdbg: a debugging assistant for WebAssembly modules.
 
 Commands:
-  wasmdbg info MODULE            describe a module and the debug information it carries
-  wasmdbg symbolize MODULE ADDR  map addresses to functions and source lines
+  wasmdbg info MODULE                 describe a module and the debug information it carries
+  wasmdbg symbolize MODULE ADDR...    map addresses to functions and source lines
+  wasmdbg symbolize [MODULE] < LOG    find the backtraces in a log and symbolize them
 """
 
 EPILOG = """\
@@ -77,7 +78,8 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
             # `wasmdbg MODULE [ARGS]` is the interactive debugger's spelling.
             raise _UsageError(
                 f"wasmdbg: error: unknown command {printable(argv[0])!r}; "
-                "the interactive debugger (wasmdbg MODULE) is not available yet: try `wasmdbg info MODULE`"
+                "the interactive debugger (wasmdbg MODULE) is not available yet: "
+                "try `wasmdbg info MODULE` or `wasmdbg symbolize MODULE`"
             )
         args = parser.parse_args(argv)
         command = getattr(args, "command", None)

@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     """Register `symbolize` and its options."""
     parser = subparsers.add_parser(
         "symbolize",
-        help="map addresses to functions and source lines",
+        help="map addresses, or the backtraces in a log, to functions and source lines",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
