@@ -157,6 +157,9 @@ def _read_input(args: argparse.Namespace, env: Environment) -> str:
         except OSError as error:
             raise WasmdbgError(f"{printable(args.input)}: {error.strerror or error}") from None
     else:
+        isatty = getattr(env.stdin, "isatty", None)
+        if isatty is not None and isatty():
+            env.stderr.write("wasmdbg symbolize: reading a trace from the terminal; paste it, then press Ctrl-D\n")
         buffer = getattr(env.stdin, "buffer", None)
         if buffer is not None:
             data = buffer.read(MAX_INPUT_BYTES + 1)
