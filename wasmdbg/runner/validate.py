@@ -6,31 +6,11 @@ from functools import lru_cache
 
 import wasmtime
 
-_PROPOSALS = (
-    "wasm_bulk_memory",
-    "wasm_custom_page_sizes",
-    "wasm_exceptions",
-    "wasm_function_references",
-    "wasm_gc",
-    "wasm_memory64",
-    "wasm_multi_memory",
-    "wasm_multi_value",
-    "wasm_reference_types",
-    "wasm_relaxed_simd",
-    "wasm_simd",
-    "wasm_stack_switching",
-    "wasm_tail_call",
-    "wasm_threads",
-    "wasm_wide_arithmetic",
-)
-
+from wasmdbg.runner.engine import make_config
 
 @lru_cache(maxsize=1)
 def _validating_engine() -> wasmtime.Engine:
-    config = wasmtime.Config()
-    for proposal in _PROPOSALS:
-        setattr(config, proposal, True)
-    return wasmtime.Engine(config)
+    return wasmtime.Engine(make_config())
 
 
 def validation_error(data: bytes) -> str | None:

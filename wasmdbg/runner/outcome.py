@@ -1,0 +1,94 @@
+"""How a call into the guest ended, read from what wasmtime raised: exit, trap, interrupt or error."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import wasmtime
+
+from wasmdbg.runner.epoch import INTERRUPT_PREFIX, error_frames
+
+EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR = (
+    "exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed", "error",
+)  # fmt: skip
+
+UNKNOWN_OFFSET = 2**64 - 1
+"""What wasmtime reports as the module offset of a frame it cannot place (e.g. a stack-overflow probe)."""
+WASMTIME_FRAME_LIMIT = 20
+
+_MEMORY_FAULT = re.compile(
+    r"memory fault at wasm address 0x(?P<address>[0-9a-fA-F]{1,16}) in linear memory of size 0x(?P<size>[0-9a-fA-F]{1,16})"
+)
+_TIMEOUT_REASON = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class GuestFrame:
+    """One frame of the guest's stack as wasmtime reports it."""
+
+    func_index: int
+    module_offset: int | None
+    """None where wasmtime reports its unknown-offset sentinel."""
+    func_name: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The end of a run or an invoke."""
+
+    outcome: str
+    """"exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed" or "error"."""
+    exit_code: int | None = None
+    results: tuple[object, ...] | None = None
+    trap_kind: str | None = None
+    """The lowercased wasmtime TrapCode name: `integer_division_by_zero`, `out_of_fuel`, ..."""
+    message: str | None = None
+    fault_address: int | None = None
+    memory_size: int | None = None
+    frames: tuple[GuestFrame, ...] = field(default=())
+    frames_truncated: bool = False
+
+
+def _frames(error: BaseException) -> tuple[GuestFrame, ...]:
+    frames = []
+    for frame in error_frames(error):
+        offset = frame.module_offset
+        frames.append(
+            GuestFrame(frame.func_index, None if offset == UNKNOWN_OFFSET else offset, frame.func_name)
+        )
+    return tuple(frames)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    return re.sub(r"^\d+:\s+", "", last)
+
+
+def classify(error: BaseException) -> Outcome:
+    """The outcome an exception from a guest call stands for."""
+    if isinstance(error, wasmtime.ExitTrap):
+        return Outcome(EXITED, exit_code=error.code)
+    text = str(error)
+    frames = _frames(error)
+    truncated = len(frames) >= WASMTIME_FRAME_LIMIT
+    if INTERRUPT_PREFIX in text:
+        reason = text.split(INTERRUPT_PREFIX, 1)[1].splitlines()[0].strip()
+        kind = TIMEOUT if reason.startswith(_TIMEOUT_REASON) else INTERRUPTED
+        return Outcome(kind, message=reason, frames=frames, frames_truncated=truncated)
+    if isinstance(error, wasmtime.Trap):
+        code = error.trap_code
+        fault = _MEMORY_FAULT.search(text)
+        return Outcome(
+            TRAPPED,
+            trap_kind=code.name.lower() if code is not None else None,
+            message=_last_line(text).removeprefix("wasm trap: "),
+            fault_address=int(fault["address"], 16) if fault else None,
+            memory_size=int(fault["size"], 16) if fault else None,
+            frames=frames,
+            frames_truncated=truncated,
+        )
+    return Outcome(ERROR, message=_last_line(text) or type(error).__name__, frames=frames, frames_truncated=truncated)
