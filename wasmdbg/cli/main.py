@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from wasmdbg import __version__
 from wasmdbg.cli.commands import info, symbolize
+from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
@@ -20,11 +21,13 @@ Commands:
   wasmdbg info MODULE                 describe a module and the debug information it carries
   wasmdbg symbolize MODULE ADDR...    map addresses to functions and source lines
   wasmdbg symbolize [MODULE] < LOG    find the backtraces in a log and symbolize them
+  wasmdbg run MODULE [ARGS...]        run a module in a sandbox and explain how it ended
 """
 
 EPILOG = """\
 exit status: 0 success, 1 unusable input (missing, malformed or invalid module),
-2 usage error. Results go to stdout, diagnostics to stderr.
+2 usage error; `run` exits as wasmtime does (the guest's code, 134 for a trap).
+Results go to stdout, diagnostics to stderr.
 """
 
 
@@ -65,6 +68,7 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     info.add_parser(subparsers)
     symbolize.add_parser(subparsers)
+    run_command.add_parser(subparsers)
     return parser
 
 
@@ -74,7 +78,7 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(env)
     try:
-        if argv and not argv[0].startswith("-") and argv[0] not in ("info", "symbolize"):
+        if argv and not argv[0].startswith("-") and argv[0] not in ("info", "symbolize", "run"):
             # `wasmdbg MODULE [ARGS]` is the interactive debugger's spelling.
             raise _UsageError(
                 f"wasmdbg: error: unknown command {printable(argv[0])!r}; "

@@ -1,0 +1,71 @@
+"""Reading source files named by DWARF, only where the user's source roots allow.
+
+Paths in debug info come from the module, which is untrusted: a file is read only if, after
+`--substitute-path` mapping and resolving symlinks, it lies inside one of the source roots, is a
+regular file, and is not larger than MAX_SOURCE_BYTES.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_SOURCE_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class SourceRoots:
+    """Where sources may be read from, and how build paths map to local ones."""
+
+    roots: tuple[Path, ...]
+    substitutions: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def for_module(
+        cls, module_path: str, given: Sequence[str], substitutions: Sequence[str], comp_dirs: Sequence[str] = ()
+    ) -> SourceRoots:
+        """The roots given with --source-root, else the module's directory and existing DWARF comp_dirs."""
+        if given:
+            roots = [Path(r) for r in given]
+        else:
+            roots = [Path(module_path).resolve().parent]
+            roots += [Path(d) for d in comp_dirs if os.path.isabs(d) and os.path.isdir(d)]
+        pairs = []
+        for spec in substitutions:
+            source, sep, target = spec.partition("=")
+            if sep and source:
+                pairs.append((source, target))
+        return cls(tuple(r.resolve() for r in roots), tuple(pairs))
+
+    def locate(self, file: str) -> Path | None:
+        """The readable local file for a DWARF path, or None."""
+        for source, target in self.substitutions:
+            if file.startswith(source):
+                file = target + file[len(source) :]
+                break
+        normalized = file.replace("\\", "/")
+        candidates = [Path(normalized)] if os.path.isabs(normalized) else [root / normalized for root in self.roots]
+        for candidate in candidates:
+            try:
+                real = candidate.resolve()
+            except OSError:
+                continue
+            if not any(real == root or root in real.parents for root in self.roots):
+                continue
+            if real.is_file() and real.stat().st_size <= MAX_SOURCE_BYTES:
+                return real
+        return None
+
+    def excerpt(self, file: str, line: int, context: int = 3) -> list[tuple[int, str]] | None:
+        """(line number, text) around `line`, or None when the file may not or cannot be read."""
+        path = self.locate(file)
+        if path is None or line < 1:
+            return None
+        try:
+            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return None
+        first, last = max(1, line - context), min(len(lines), line + context)
+        return [(n, lines[n - 1]) for n in range(first, last + 1)] if first <= last else None
