@@ -21,6 +21,8 @@ class SourceRoots:
 
     roots: tuple[Path, ...]
     substitutions: tuple[tuple[str, str], ...] = ()
+    base: Path | None = None
+    """Where relative DWARF paths start: the module's directory (DWARF joins them to a relative comp_dir)."""
 
     @classmethod
     def for_module(
@@ -37,7 +39,7 @@ class SourceRoots:
             source, sep, target = spec.partition("=")
             if sep and source:
                 pairs.append((source, target))
-        return cls(tuple(r.resolve() for r in roots), tuple(pairs))
+        return cls(tuple(r.resolve() for r in roots), tuple(pairs), Path(module_path).resolve().parent)
 
     def locate(self, file: str) -> Path | None:
         """The readable local file for a DWARF path, or None."""
@@ -46,7 +48,11 @@ class SourceRoots:
                 file = target + file[len(source) :]
                 break
         normalized = file.replace("\\", "/")
-        candidates = [Path(normalized)] if os.path.isabs(normalized) else [root / normalized for root in self.roots]
+        if os.path.isabs(normalized):
+            candidates = [Path(normalized)]
+        else:
+            bases = ([self.base] if self.base is not None else []) + list(self.roots)
+            candidates = [base / normalized for base in bases]
         for candidate in candidates:
             try:
                 real = candidate.resolve()

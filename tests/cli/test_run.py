@@ -126,3 +126,36 @@ def test_guest_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert isinstance(env.stdout, io.StringIO)
     shown = env.stdout.getvalue()
     assert "\x1b" not in shown and "\x07" not in shown and "\\x1b]0;pwned" in shown
+
+
+def _one_spec_case_per_trap_kind() -> list[dict[str, Any]]:
+    from tests.helpers import CORPUS
+
+    listing = CORPUS / "spec" / "traps.jsonl"
+    if not listing.exists():
+        return []
+    chosen: dict[str, dict[str, Any]] = {}
+    for line in listing.read_text().splitlines():
+        case = json.loads(line)
+        if not case["imports"] and all(a["type"] in ("i32", "i64", "f32", "f64") for a in case["args"]):
+            chosen.setdefault(case["wasmtime_trap_code"], case)
+    return list(chosen.values())
+
+
+def _cli_argument(arg: dict[str, str]) -> str:
+    import struct
+
+    if arg["type"] == "f32":
+        return repr(struct.unpack("<f", struct.pack("<I", int(arg["value"])))[0])
+    if arg["type"] == "f64":
+        return repr(struct.unpack("<d", struct.pack("<Q", int(arg["value"])))[0])
+    return str(int(arg["value"]) % (1 << (32 if arg["type"] == "i32" else 64)))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("case", _one_spec_case_per_trap_kind(), ids=lambda c: str(c["wasmtime_trap_code"]))
+def test_spec_traps_through_invoke_give_wasmtimes_kind(case: dict[str, Any]) -> None:
+    from tests.helpers import CORPUS
+
+    status, data = report("--invoke", case["func"], str(CORPUS / "spec" / case["module"]), *map(_cli_argument, case["args"]))
+    assert status == 134 and data["trap"]["kind"] == case["wasmtime_trap_code"].lower()

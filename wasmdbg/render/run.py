@@ -59,7 +59,13 @@ class RunView:
             user = next((f for f in frames if f.get("file") and f.get("line") and not is_library(f)), None)
             if user is not None:
                 excerpt = self.roots.excerpt(str(user["file"]), int(user["line"]))
-                if excerpt:
+                if not excerpt:
+                    yield Text(
+                        f"source not shown: {printable(str(user['file']))} is not a readable file under the source "
+                        "roots (add --source-root DIR, or --substitute-path FROM=TO)",
+                        style="dim",
+                    )
+                else:
                     yield Text(f"{printable(str(user['file']))}:", style="bold")
                     for number, text in excerpt:
                         marker = "→" if number == user["line"] else " "

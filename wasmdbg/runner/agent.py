@@ -5,8 +5,8 @@ API; the bindings are not thread-safe), so they live here and the debugger talks
 over a pipe: JSON lines on stdin (requests) and stdout (events). Guest output never reaches the
 terminal: it goes to files in a private directory and is forwarded, bounded, as events.
 
-Requests: start, pause, resume, interrupt, read_memory, memory_size, quit.
-Events: started, sample, output, outcome, memory, error.
+Requests: start, pause, resume, interrupt, read_memory, memory_size, globals, quit.
+Events: started, sample, output, outcome, memory, memory_size, globals, error.
 """
 
 from __future__ import annotations
@@ -72,6 +72,15 @@ class _OutputPump:
 
 
 def _run(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> None:
+    """Run the guest; whatever happens, the parent gets an outcome event."""
+    try:
+        _run_guest(request, events, controls)
+    except BaseException as error:  # a bug or a bad request must not leave the parent waiting
+        detail = " ".join(str(error).split())[:300] or type(error).__name__
+        events.send({"ev": "outcome", "outcome": "error", "message": f"the agent failed: {detail}", "frames": []})
+
+
+def _run_guest(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> None:
     import wasmtime
 
     from wasmdbg.runner.engine import make_config
@@ -101,35 +110,44 @@ def _run(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> 
     store.set_wasi(sandbox.wasi_config(paths["stdout"], paths["stderr"]))
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
-    try:
-        module = wasmtime.Module.from_file(engine, request["module"])
-        if request.get("unknown_imports_trap"):
-            linker.define_unknown_imports_as_traps(module)
-        instance = linker.instantiate(store, module)
-    except wasmtime.WasmtimeError as error:
-        events.send({"ev": "outcome", "outcome": "error", "message": str(error).strip().splitlines()[-1]})
-        return
-    memories = [e for e in instance.exports(store).by_index if isinstance(e, wasmtime.Memory)]
-    peak = [0] * len(memories)
+    # The watch comes first: instantiation runs guest code too (start functions, GC initializers),
+    # and with epoch interruption on it would be interrupted at once with no callback installed.
+    peak: list[int] = []
 
     def on_tick(tick: Any) -> None:
+        peak.extend([0] * (len(tick.memory_pages) - len(peak)))
         for i, pages in enumerate(tick.memory_pages):
             peak[i] = max(peak[i], pages)
         events.send({"ev": "sample", "t": round(tick.t_s, 4), "memory_pages": list(tick.memory_pages),
                      "fuel_consumed": tick.fuel_consumed, "approximate": True})  # fmt: skip
         pump.pump()
 
-    watch = EpochWatch(engine, store, memories, tick_s=request.get("tick_s", 0.01), initial_fuel=fuel, on_tick=on_tick)
+    watch = EpochWatch(engine, store, (), tick_s=request.get("tick_s", 0.01), initial_fuel=fuel, on_tick=on_tick)
     controls["watch"] = watch
     timer = None
     if limits.timeout_s is not None:
         timer = threading.Timer(limits.timeout_s, watch.interrupt, args=(f"timeout after {limits.timeout_s:g} s",))
         timer.daemon = True
-    started = time.monotonic()
-    with watch:
-        events.send({"ev": "started"})
+    watch.start()
+    try:
+        module = wasmtime.Module.from_file(engine, request["module"])
+        if request.get("unknown_imports_trap"):
+            linker.define_unknown_imports_as_traps(module)
         if timer is not None:
             timer.start()
+        instance = linker.instantiate(store, module)
+    except (wasmtime.WasmtimeError, wasmtime.Trap) as error:
+        watch.stop()
+        if timer is not None:
+            timer.cancel()
+        outcome = classify(error)
+        events.send({"ev": "outcome", **_outcome_json(outcome), "fuel_consumed": None, "memory_pages": []})
+        return
+    memories = [e for e in instance.exports(store).by_index if isinstance(e, wasmtime.Memory)]
+    watch.watch_memories(memories)
+    started = time.monotonic()
+    try:
+        events.send({"ev": "started"})
         invoke = request.get("invoke")
         try:
             if invoke is None:
@@ -147,13 +165,17 @@ def _run(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> 
         finally:
             if timer is not None:
                 timer.cancel()
+    finally:
+        watch.stop()
     pump.pump()
     fuel_left = store.get_fuel()
     pages = [m.size(store) for m in memories]
+    exports = instance.exports(store)
+    controls["globals"] = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global)]
     controls["store"], controls["memories"] = store, memories
     events.send({
         "ev": "outcome", **_outcome_json(outcome), "fuel_consumed": fuel - fuel_left,
-        "memory_pages": pages, "peak_pages": [max(p, q) for p, q in zip(peak, pages)],
+        "memory_pages": pages, "peak_pages": [max(p, q) for p, q in zip(peak + [0] * len(pages), pages)],
         "duration_s": round(time.monotonic() - started, 4), "stdout_dropped": pump.dropped["stdout"],
         "stderr_dropped": pump.dropped["stderr"],
     })  # fmt: skip
@@ -195,7 +217,7 @@ def main() -> int:
             getattr(watch, op)()
         elif op == "interrupt" and watch is not None:
             watch.interrupt(str(request.get("reason", "interrupted by the user")))
-        elif op in ("read_memory", "memory_size"):
+        elif op in ("read_memory", "memory_size", "globals"):
             _post_mortem(request, controls, events)
         elif op == "quit":
             break
@@ -210,6 +232,14 @@ def _post_mortem(request: dict[str, Any], controls: dict[str, Any], events: _Eve
     store, memories = controls.get("store"), controls.get("memories") or []
     if store is None:
         events.send({"ev": "error", "message": "no finished run to inspect"})
+        return
+    if request["op"] == "globals":
+        values = []
+        for name, value in controls.get("globals", []):
+            current = value.value(store)
+            shown = current if isinstance(current, int | float) or current is None else repr(current)
+            values.append({"name": name, "type": str(value.type(store).content), "value": shown})
+        events.send({"ev": "globals", "globals": values})
         return
     index = int(request.get("memory", 0))
     if not 0 <= index < len(memories):

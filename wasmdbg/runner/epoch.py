@@ -170,6 +170,10 @@ class EpochWatch:
         self.last_tick: Tick | None = None
         """The most recent sample, or None before the first tick."""
 
+    def watch_memories(self, memories: Sequence[wasmtime.Memory]) -> None:
+        """Sample these memories from now on (they exist only once the instance does)."""
+        self._memories = tuple(memories)
+
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Self:

@@ -113,3 +113,32 @@ def test_backtrace_details_in_the_callers_environment_change_nothing(monkeypatch
     monkeypatch.setenv("WASMTIME_BACKTRACE_DETAILS", "1")
     detailed, _ = run(str(BUILD / "divzero.O2.wasm"))
     assert detailed["frames"] == plain["frames"] and detailed["message"] == plain["message"]
+
+
+def test_pause_resume_and_interrupt_over_the_pipe() -> None:
+    with Agent() as agent:
+        start(agent, str(BUILD / "spin.O2.wasm"), RunLimits(timeout_s=None))
+        events = agent.events()
+        assert next(events)["ev"] == "started"
+        samples = (e for e in events if e["ev"] == "sample")
+        for _ in range(5):  # past its greeting, into the loop
+            next(samples)
+        agent.send("pause")
+        time.sleep(0.3)
+        agent.send("resume")
+        assert next(samples)  # and spinning again
+        agent.send("interrupt", reason="stopped by the user")
+        outcome = list(events)[-1]
+    assert (outcome["outcome"], outcome["message"]) == ("interrupted", "stopped by the user")
+    assert outcome["frames"][0][2] == "spin_forever"
+
+
+def test_exported_globals_can_be_read_after_the_run(tmp_path: Any) -> None:
+    module = tmp_path / "g.wasm"
+    module.write_bytes(wat('(module (global (export "counter") (mut i32) (i32.const 5)) (global (export "pi") f64 (f64.const 3.5))'
+                           ' (func (export "_start") (global.set 0 (i32.const 42))))'))
+    with Agent() as agent:
+        start(agent, str(module))
+        assert list(agent.events())[-1]["outcome"] == "returned"
+        reply = agent.request("globals")
+    assert {g["name"]: g["value"] for g in reply["globals"]} == {"counter": 42, "pi": 3.5}
