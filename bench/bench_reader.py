@@ -13,8 +13,6 @@ the reference measured in the same run (wasm-tools, the Bytecode Alliance's nati
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from timing import command as _command  # noqa: E402
+from timing import median_s as _median_s  # noqa: E402
 
 from wasmdbg.errors import WasmdbgError  # noqa: E402
 from wasmdbg.inspection import inspect_module  # noqa: E402
@@ -34,16 +35,11 @@ REPEATS = 7
 
 
 def median_s(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return _median_s(run, repeats)
 
 
 def command(*argv: str) -> Callable[[], object]:
-    return lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return _command(list(argv))
 
 
 def decode_all(path: Path) -> int:

@@ -13,11 +13,10 @@ are whole commands, run the same number of times, medians quoted:
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+import timing
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "sample_modules" / "build" / "spin.O2.wasm"
@@ -38,13 +37,8 @@ except wasmtime.Trap as trap:
 
 
 def median_s(argv: list[str], repeats: int = 5) -> float:
-    times = []
     env = dict(os.environ, WASMDBG_CACHE_DIR=str(ROOT / ".bench-cache"))
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return timing.median_s(timing.command(argv, env), repeats)
 
 
 def main(fuel: int) -> None:

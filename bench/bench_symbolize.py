@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import timing  # noqa: E402
+
 from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -32,12 +34,7 @@ ADDRESSES = 5000
 
 
 def median_s(argv: list[str], repeats: int, env: dict[str, str]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return timing.median_s(timing.command(argv, env, check=True), repeats)
 
 
 def main(module: Path) -> None:
