@@ -68,8 +68,13 @@ class Agent:
     def _crash(self) -> dict[str, Any]:
         status = self.process.wait(timeout=10)
         self._stderr.seek(0)
-        tail = self._stderr.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+        tail = self._stderr.read()[-65536:].decode("utf-8", "replace").strip().splitlines()
         cause = f"killed by {signal.Signals(-status).name}" if status < 0 else f"exited with status {status}"
+        # A Rust panic prints `thread … panicked at file:line:col:` and the message on the next line.
+        panic = next((i for i, line in enumerate(tail) if " panicked at " in line), None)
+        if panic is not None:
+            tail = tail[: panic + 2]
+        tail = [line[:300] for line in tail]
         event: dict[str, Any] = {
             "ev": "outcome",
             "outcome": ENGINE_CRASHED,

@@ -142,3 +142,10 @@ def test_exported_globals_can_be_read_after_the_run(tmp_path: Any) -> None:
         assert list(agent.events())[-1]["outcome"] == "returned"
         reply = agent.request("globals")
     assert {g["name"]: g["value"] for g in reply["globals"]} == {"counter": 42, "pi": 3.5}
+
+
+def test_an_engine_panic_is_reported_with_its_message() -> None:
+    # wasmtime panics (and aborts the process) for a wasm stack larger than its async stack.
+    outcome, _ = run(str(BUILD / "hello.O0.wasm"), RunLimits(max_wasm_stack=8 << 20))
+    assert outcome["outcome"] == "engine_crashed" and outcome["signal"] == signal.SIGABRT
+    assert "max_wasm_stack size cannot exceed the async_stack_size" in outcome["message"]
