@@ -18,7 +18,8 @@ from typing import Any
 from wasmdbg.demangle import demangle
 from wasmdbg.errors import WasmFormatError
 from wasmdbg.frames import SourceFrame
-from wasmdbg.runner.limits import MIB, RunLimits
+from wasmdbg.inspection import describe_bytes
+from wasmdbg.runner.limits import RunLimits, memory_cap_hit
 from wasmdbg.text import printable
 from wasmdbg.wasm.entities import GLOBAL, TABLE
 from wasmdbg.wasm.instructions import Instruction, instruction_at
@@ -27,9 +28,6 @@ from wasmdbg.wasm.segments import ACTIVE, const_value
 from wasmdbg.wasm.types import CompositeType, TableType
 
 PAGE = 65536
-CAP_MARGIN = 2 * MIB
-"""A peak this close to the memory cap counts as hitting it (the same rule as the run report's `limits_hit`):
-a failed `memory.grow` is invisible to the embedder, so nearness to the cap is the only sign."""
 MAX_QUOTE = 300
 """Characters of a quoted stderr line or panic message kept; the rest is elided."""
 MAX_LISTED = 6
@@ -197,15 +195,6 @@ def _quote(text: object, limit: int = MAX_QUOTE) -> str:
 def _last_line(stderr: str) -> str | None:
     lines = [line for line in stderr.splitlines() if line.strip()]
     return lines[-1] if lines else None
-
-
-def _size(n: int) -> str:
-    """Bytes in the unit people read: `8 MiB`, `7.1 MiB`, `128 KiB`, `100 bytes`."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1 << 10)):
-        if n >= scale:
-            value = f"{n / scale:.1f}".removesuffix(".0")
-            return f"{value} {unit}"
-    return f"{n} bytes"
 
 
 # -- outcomes -------------------------------------------------------------------------------
@@ -478,9 +467,9 @@ def _memory_fault(outcome: Mapping[str, Any], stack: Sequence[_Frame], module: W
     sentence = f"Memory fault{where}: {access or 'an access'} at 0x{address:x}"
     if isinstance(size, int):
         if address >= size:
-            sentence += f", beyond the end of the 0x{size:x}-byte ({_size(size)}) linear memory, 0x{address - size:x} bytes past it"
+            sentence += f", beyond the end of the 0x{size:x}-byte ({describe_bytes(size)}) linear memory, 0x{address - size:x} bytes past it"
         else:
-            sentence += f", which runs past the end of the 0x{size:x}-byte ({_size(size)}) linear memory"
+            sentence += f", which runs past the end of the 0x{size:x}-byte ({describe_bytes(size)}) linear memory"
     sentences = [sentence + "."]
     regions = _regions(module, address, size if isinstance(size, int) else None)
     if regions:
@@ -529,10 +518,10 @@ def _memory_cap(outcome: Mapping[str, Any], module: WasmModule, limits: RunLimit
     peak = peak_pages * PAGE
     initial = module.memories[0].limits.min if module.memories else None
     # A memory that never grew did not meet the cap, however small the cap is.
-    if cap - peak >= CAP_MARGIN or (initial is not None and peak_pages <= initial):
+    if not memory_cap_hit(peak, cap) or (initial is not None and peak_pages <= initial):
         return ""
     grew = f" (grown from {initial} to {peak_pages} pages)" if initial is not None else f" ({peak_pages} pages)"
     return (
-        f"Linear memory reached {_size(peak)}{grew} of the {_size(cap)} cap (max-memory-size); "
+        f"Linear memory reached {describe_bytes(peak)}{grew} of the {describe_bytes(cap)} cap (max-memory-size); "
         f"memory.grow past the cap fails and returns -1, which is how allocators see an exhausted heap."
     )

@@ -102,11 +102,10 @@ def describe_limits(limits: Limits) -> str:
 
 
 def describe_bytes(size: int) -> str:
-    """A byte count in the largest binary unit that keeps it whole-ish: `64 KiB`, `1.5 GiB`."""
+    """A byte count in the largest binary unit it reaches: `128 KiB`, `7.1 MiB`, `100 bytes`."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if size >= scale:
-            value = size / scale
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} bytes"
 
 

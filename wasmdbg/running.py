@@ -12,7 +12,7 @@ from typing import Any
 from wasmdbg.explain import explain
 from wasmdbg.frames import SourceFrame
 from wasmdbg.runner.client import Agent
-from wasmdbg.runner.limits import RunLimits
+from wasmdbg.runner.limits import RunLimits, memory_cap_hit
 from wasmdbg.runner.sandbox import DirGrant
 from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
 from wasmdbg.wasm.files import read_module_file
@@ -153,9 +153,7 @@ def _frame_json(frame: SourceFrame) -> dict[str, Any]:
 
 def _limits_hit(outcome: dict[str, Any], limits: RunLimits, peak_pages: int | None) -> list[str]:
     hits = []
-    cap = limits.max_memory_bytes
-    # memory.grow failing is invisible to the embedder; a peak within one growth step of the cap is the sign.
-    if cap is not None and peak_pages is not None and cap - peak_pages * PAGE < 2 << 20:
+    if peak_pages is not None and memory_cap_hit(peak_pages * PAGE, limits.max_memory_bytes):
         hits.append("memory")
     if outcome.get("trap_kind") == "out_of_fuel":
         hits.append("fuel")

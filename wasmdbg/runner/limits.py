@@ -44,6 +44,19 @@ class RunLimits:
         }
 
 
+CAP_MARGIN = 2 * MIB
+"""A peak within this of the memory cap counts as hitting it (see `memory_cap_hit`)."""
+
+
+def memory_cap_hit(peak_bytes: int, cap: int | None) -> bool:
+    """Whether a memory whose peak was `peak_bytes` ran into `cap`.
+
+    wasmtime does not tell the embedder that a `memory.grow` failed; a peak within one typical
+    allocator growth step (CAP_MARGIN) of the cap is the sign that one did.
+    """
+    return cap is not None and cap - peak_bytes < CAP_MARGIN
+
+
 HEADLESS_LIMITS = RunLimits()
 """`wasmdbg run`: 512 MiB memory cap, 60 s timeout, unlimited fuel."""
 INTERACTIVE_LIMITS = RunLimits(timeout_s=None)

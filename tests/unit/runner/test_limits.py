@@ -62,3 +62,11 @@ def test_help_lists_every_key() -> None:
     assert error.value.hint == HELP
     for key in ("max-memory-size", "fuel", "timeout", "max-wasm-stack"):
         assert key in HELP
+
+
+def test_memory_cap_hit_is_a_peak_within_one_growth_step_of_the_cap() -> None:
+    from wasmdbg.runner.limits import CAP_MARGIN, memory_cap_hit
+
+    assert memory_cap_hit(8 << 20, 8 << 20) and memory_cap_hit((8 << 20) - CAP_MARGIN + 1, 8 << 20)
+    assert not memory_cap_hit((8 << 20) - CAP_MARGIN, 8 << 20)
+    assert not memory_cap_hit(1 << 30, None)
