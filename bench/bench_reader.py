@@ -25,7 +25,7 @@ from timing import command as _command  # noqa: E402
 from timing import median_s as _median_s  # noqa: E402
 
 from wasmdbg.errors import WasmdbgError  # noqa: E402
-from wasmdbg.inspection import inspect_module  # noqa: E402
+from wasmdbg.inspection.module_info import inspect_module  # noqa: E402
 from wasmdbg.wasm.module import read_module  # noqa: E402
 
 WASM_TOOLS = str(Path(sys.executable).parent / "wasm-tools")

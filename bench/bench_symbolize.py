@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import timing  # noqa: E402
 
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer  # noqa: E402
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ADDRESSES = 5000

@@ -1,4 +1,4 @@
-"""Making untrusted text (names, paths, guest output) safe to show on a terminal."""
+"""Text every layer shows: untrusted text (names, paths, guest output) made safe for a terminal, byte sizes."""
 
 from __future__ import annotations
 
@@ -22,3 +22,11 @@ def printable(text: str, *, one_line: bool = True) -> str:
         one_line: also escape tab and newline, for values shown inside one line.
     """
     return (_UNSAFE_ONE_LINE if one_line else _UNSAFE).sub(_escape, text)
+
+
+def describe_bytes(size: int) -> str:
+    """A byte count in the largest binary unit it reaches: `128 KiB`, `7.1 MiB`, `100 bytes`."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"

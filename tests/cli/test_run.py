@@ -37,7 +37,7 @@ def test_trap_samples_exit_134_with_their_kind_and_innermost_user_frame(sample: 
     user = entry["innermost_user_frame"]
     assert isinstance(user, dict)
     if variant == "names":
-        from wasmdbg.demangle import demangle
+        from wasmdbg.symbols.demangle import demangle
 
         # The name section holds the linkage name; the report shows it demangled.
         assert any(f["function"] == demangle(str(user["function"])) for f in data["frames"])

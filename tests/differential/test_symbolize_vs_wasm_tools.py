@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import CORPUS, SAMPLES, sample_manifest, smith_module, wasm_tools, wasm_tools_bytes
-from wasmdbg.frames import DWARF, SymbolizedAddress
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.symbols.frames import DWARF, SymbolizedAddress
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 pytestmark = pytest.mark.differential
 

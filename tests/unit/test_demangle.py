@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import SAMPLES, sample_manifest, sample_module_paths, wasm_tools
-from wasmdbg.demangle import MAX_DEMANGLED_CHARS, MAX_NAME_CHARS, demangle, is_mangled
+from wasmdbg.symbols.demangle import MAX_DEMANGLED_CHARS, MAX_NAME_CHARS, demangle, is_mangled
 from wasmdbg.wasm.module import read_module
 
 BUILD = SAMPLES / "build"

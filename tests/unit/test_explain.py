@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import SAMPLES, wasm_tools
-from wasmdbg.explain import explain
-from wasmdbg.frames import SourceFrame
+from wasmdbg.explanation import explain
+from wasmdbg.symbols.frames import SourceFrame
 from wasmdbg.runner.client import Agent
 from wasmdbg.runner.limits import RunLimits
-from wasmdbg.symbolizer import Symbolizer
+from wasmdbg.symbols.symbolizer import Symbolizer
 from wasmdbg.wasm.module import read_module
 
 BUILD = SAMPLES / "build"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures import hostile_dwarf as hostile
 from tests.helpers import run_cli
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 BUDGET_S = 8.0
 """Index-building budget for these tests: far above what the good module needs (well under 1 s)."""

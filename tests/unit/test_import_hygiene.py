@@ -26,8 +26,8 @@ def loaded_after(code: str) -> set[str]:
         "import wasmdbg",
         "import wasmdbg.wasm.module",
         f"from wasmdbg.wasm.module import read_module; read_module(open({str(SAMPLES / 'build' / 'divzero.O2.wasm')!r}, 'rb').read()).check_code()",
-        f"from wasmdbg.inspection import inspect_module; inspect_module({str(SAMPLES / 'build' / 'multi.wasm')!r}, validate=False)",
-        f"from wasmdbg.symbolizer import Symbolizer, SymbolizeOptions; "
+        f"from wasmdbg.inspection.module_info import inspect_module; inspect_module({str(SAMPLES / 'build' / 'multi.wasm')!r}, validate=False)",
+        f"from wasmdbg.symbols.symbolizer import Symbolizer, SymbolizeOptions; "
         f"Symbolizer.open({str(SAMPLES / 'build' / 'divzero.O2.wasm')!r}, SymbolizeOptions(use_cache=False)).symbolize(500)",
     ],
     ids=["package", "reader", "reading-a-module", "inspecting-without-validation", "symbolizing"],

@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import wat
 from wasmdbg.errors import InvalidModuleError
-from wasmdbg.inspection import describe_bytes, inspect_module, memory_bytes
+from wasmdbg.inspection.module_info import inspect_module, memory_bytes
+from wasmdbg.text import describe_bytes
 from wasmdbg.wasm.types import Limits
 
 

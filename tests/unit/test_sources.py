@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wasmdbg.sources import MAX_SOURCE_BYTES, SourceRoots
+from wasmdbg.symbols.sources import MAX_SOURCE_BYTES, SourceRoots
 
 
 def layout(tmp_path: Path) -> tuple[Path, Path]:

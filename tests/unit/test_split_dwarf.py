@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import SAMPLES, sample_manifest
 from wasmdbg.dwarf import cache
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 BUILD = SAMPLES / "build"
 SPLIT = [e for e in sample_manifest() if e["variant"] in ("split", "split-dwp")]

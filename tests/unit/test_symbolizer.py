@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import SAMPLES, sample_manifest, wat, wasm_tools_bytes
-from wasmdbg.debuginfo import DebugFileMismatchError
+from wasmdbg.symbols.debug_files import DebugFileMismatchError
 from wasmdbg.dwarf import cache
 from wasmdbg.dwarf.index import DwarfIndex
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 BUILD = SAMPLES / "build"
 MANIFEST = {str(e["module"]): e for e in sample_manifest()}

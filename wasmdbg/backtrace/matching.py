@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from wasmdbg.backtrace.model import CODE, FUNCTION, MODULE, RawFrame, Trace
 from wasmdbg.wasm.module import WasmModule
+from wasmdbg.facts import WASMTIME_FRAME_LIMIT
 
-WASMTIME_FRAME_LIMIT = 20
 """wasmtime keeps at most this many frames of a backtrace."""
 
 MISMATCH = "this trace does not come from this binary"

@@ -8,17 +8,16 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from wasmdbg.inspection import (
+from wasmdbg.inspection.module_info import (
     INDICES,
     NAMES,
     SOURCE,
     ModuleInfo,
-    describe_bytes,
     describe_import_type,
     describe_limits,
     memory_bytes,
 )
-from wasmdbg.text import printable
+from wasmdbg.text import describe_bytes, printable
 
 MAX_ROWS = 40
 """Imports and exports beyond this many are summarized; `--format json` lists them all."""

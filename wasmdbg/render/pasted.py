@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wasmdbg.backtrace.model import MODULE, UNKNOWN
-from wasmdbg.pasted import PastedFrame
+from wasmdbg.session.pasted import PastedFrame
 from wasmdbg.render.symbols import location
 from wasmdbg.text import printable
 

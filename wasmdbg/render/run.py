@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from wasmdbg.inspection import describe_bytes
-from wasmdbg.sources import SourceRoots
+from wasmdbg.text import describe_bytes
+from wasmdbg.symbols.sources import SourceRoots
 from wasmdbg.text import printable
 
 _LIBRARY_MARKERS = ("libc-bottom-half", "libc-top-half", "wasi-libc", "/usr/include/", "/rustc-", "/library/std/",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from wasmdbg.frames import DWARF, SourceFrame, SymbolizedAddress
+from wasmdbg.symbols.frames import DWARF, SourceFrame, SymbolizedAddress
 from wasmdbg.text import printable
 
 

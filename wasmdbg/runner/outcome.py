@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 
 import wasmtime
 
+from wasmdbg.facts import WASMTIME_FRAME_LIMIT
+from wasmdbg.facts import WASMTIME_UNKNOWN_OFFSET as UNKNOWN_OFFSET
 from wasmdbg.runner.epoch import INTERRUPT_PREFIX, error_frames
 
 EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR = (
     "exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed", "error",
 )  # fmt: skip
 
-UNKNOWN_OFFSET = 2**64 - 1
-"""What wasmtime reports as the module offset of a frame it cannot place (e.g. a stack-overflow probe)."""
-WASMTIME_FRAME_LIMIT = 20
 
 _MEMORY_FAULT = re.compile(
     r"memory fault at wasm address 0x(?P<address>[0-9a-fA-F]{1,16}) in linear memory of size 0x(?P<size>[0-9a-fA-F]{1,16})"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import CORPUS, SAMPLES
 from wasmdbg.errors import InvalidModuleError, WasmFormatError
-from wasmdbg.inspection import inspect_module
+from wasmdbg.inspection.module_info import inspect_module
 from wasmdbg.wasm.module import read_module
 from wasmdbg.wasm.sections import read_sections
 

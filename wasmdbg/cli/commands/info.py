@@ -7,7 +7,7 @@ import json
 
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
-from wasmdbg.inspection import inspect_module
+from wasmdbg.inspection.module_info import inspect_module
 
 DESCRIPTION = """\
 Show a module's size and sha256, its sections with offsets and sizes, imports, exports,

@@ -61,11 +61,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     """Run, stream guest output (text mode), print the report."""
-    from wasmdbg.running import RunRequest
-    from wasmdbg.running import run as run_module
+    from wasmdbg.session.live import RunRequest
+    from wasmdbg.session.live import run as run_module
     from wasmdbg.runner.limits import LimitsError, parse_limits
     from wasmdbg.runner.sandbox import SandboxError, parse_dir_grant, parse_env
-    from wasmdbg.symbolizer import SymbolizeOptions
+    from wasmdbg.symbols.symbolizer import SymbolizeOptions
 
     try:
         limits = parse_limits(args.limits)
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
                 env.stdout.write(f"{value}\n")
         from wasmdbg.render.console import make_console
         from wasmdbg.render.run import RunView
-        from wasmdbg.sources import SourceRoots
+        from wasmdbg.symbols.sources import SourceRoots
 
         roots = SourceRoots.for_module(args.module, args.source_root, args.substitute_path)
         make_console(env.stderr, width=env.width).print(RunView(report, roots))

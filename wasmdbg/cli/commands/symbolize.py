@@ -12,8 +12,8 @@ from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
 
 if TYPE_CHECKING:
-    from wasmdbg.pasted import PastedFrame
-    from wasmdbg.symbolizer import SymbolizeOptions
+    from wasmdbg.session.pasted import PastedFrame
+    from wasmdbg.symbols.symbolizer import SymbolizeOptions
 
 DESCRIPTION = """\
 Turn addresses into functions and source lines, inlined frames first, from the module's DWARF
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from wasmdbg.symbolizer import Symbolizer
+    from wasmdbg.symbols.symbolizer import Symbolizer
 
     offsets = []
     for text in args.addresses:
@@ -137,7 +137,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 def _options(args: argparse.Namespace) -> SymbolizeOptions:
-    from wasmdbg.symbolizer import SymbolizeOptions
+    from wasmdbg.symbols.symbolizer import SymbolizeOptions
 
     return SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache)
 
@@ -173,8 +173,8 @@ def _read_input(args: argparse.Namespace, env: Environment) -> str:
 
 def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from wasmdbg.backtrace.detect import parse_text
-    from wasmdbg.pasted import symbolize_traces
-    from wasmdbg.symbolizer import Symbolizer
+    from wasmdbg.session.pasted import symbolize_traces
+    from wasmdbg.symbols.symbolizer import Symbolizer
 
     if args.format == "llvm":
         env.stderr.write("wasmdbg symbolize: error: --format llvm needs addresses (MODULE ADDR...)\n")

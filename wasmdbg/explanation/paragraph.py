@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wasmdbg.demangle import demangle
+from wasmdbg.symbols.demangle import demangle
 from wasmdbg.errors import WasmFormatError
-from wasmdbg.frames import SourceFrame
-from wasmdbg.inspection import describe_bytes
+from wasmdbg.symbols.frames import SourceFrame
+from wasmdbg.text import describe_bytes
 from wasmdbg.runner.limits import RunLimits, memory_cap_hit
 from wasmdbg.text import printable
 from wasmdbg.wasm.entities import GLOBAL, TABLE

@@ -101,14 +101,6 @@ def describe_limits(limits: Limits) -> str:
     return " ".join(parts)
 
 
-def describe_bytes(size: int) -> str:
-    """A byte count in the largest binary unit it reaches: `128 KiB`, `7.1 MiB`, `100 bytes`."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
-
-
 def memory_bytes(limits: Limits) -> tuple[int, int | None]:
     """(minimum, maximum) size in bytes of a memory with these limits."""
     page = 1 << (limits.page_size_log2 if limits.page_size_log2 is not None else 16)

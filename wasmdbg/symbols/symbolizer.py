@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from wasmdbg.debuginfo import DebugInfo, find_debug_info
-from wasmdbg.demangle import demangle
+from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
+from wasmdbg.symbols.demangle import demangle
 from wasmdbg.dwarf import cache
 from wasmdbg.dwarf.index import DwarfFrame, DwarfIndex
 from wasmdbg.dwarf.isolate import DEFAULT_TIMEOUT_S, DwarfBuildError, build_index_bytes
-from wasmdbg.frames import DWARF, EXPORT, IMPORT, INDEX, NAME, SourceFrame, SymbolizedAddress
+from wasmdbg.symbols.frames import DWARF, EXPORT, IMPORT, INDEX, NAME, SourceFrame, SymbolizedAddress
 from wasmdbg.wasm.code import FunctionBody
 from wasmdbg.wasm.entities import FUNC
 from wasmdbg.wasm.files import read_module_file

@@ -9,12 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wasmdbg.explain import explain
-from wasmdbg.frames import SourceFrame
+from wasmdbg.explanation import explain
+from wasmdbg.symbols.frames import SourceFrame
 from wasmdbg.runner.client import Agent
 from wasmdbg.runner.limits import RunLimits, memory_cap_hit
 from wasmdbg.runner.sandbox import DirGrant
-from wasmdbg.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 from wasmdbg.wasm.files import read_module_file
 from wasmdbg.wasm.module import WasmModule, read_module
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from wasmdbg.backtrace.matching import MISMATCH, match_frame, module_offset, trace_warnings
 from wasmdbg.backtrace.model import RawFrame, Trace
-from wasmdbg.demangle import demangle
-from wasmdbg.frames import INDEX, SourceFrame
-from wasmdbg.symbolizer import Symbolizer
+from wasmdbg.symbols.demangle import demangle
+from wasmdbg.symbols.frames import INDEX, SourceFrame
+from wasmdbg.symbols.symbolizer import Symbolizer
 
 
 @dataclass(frozen=True, slots=True)

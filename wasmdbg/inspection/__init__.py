@@ -1,0 +1,1 @@
+"""What `wasmdbg info` knows about a module: facts from the reader, the debug information, wasmtime's verdict."""

@@ -1,0 +1,1 @@
+"""The typed run protocol between the debugger and its agent (filled in below)."""

@@ -1,0 +1,1 @@
+"""The interactive app (`wasmdbg MODULE`): the only package that imports Textual."""
