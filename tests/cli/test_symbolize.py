@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLES, run_cli, sample_manifest
+from tests.helpers import SAMPLES, run_cli, sample_manifest, wat
+from wasmdbg.wasm.module import read_module
+from wasmdbg.wasm.sections import read_sections
 
 BUILD = SAMPLES / "build"
 MANIFEST = {str(e["module"]): e for e in sample_manifest()}
@@ -34,6 +37,7 @@ def test_json_is_one_object_per_address_in_input_order() -> None:
     ]
     assert [f["inlined"] for f in first["frames"]] == [True, False]
     assert records[2]["frames"] == [] and "outside the code section" in records[2]["warnings"][0]
+    assert records[2]["warnings"][0].endswith("is it a code-section offset? (--code-offsets)")  # the CLI's hint
 
 
 def test_code_offsets_flag_takes_code_section_relative_addresses() -> None:
@@ -127,3 +131,34 @@ def test_unreadable_module_and_mismatched_debug_file_exit_1() -> None:
         "symbolize", "--debug-file", str(BUILD / "oob.debug.wasm"), str(BUILD / "divzero.stripped.wasm"), "500"
     )
     assert mismatch.status == 1 and "build ids differ" in mismatch.stderr and mismatch.stderr.count("\n") == 1
+
+
+def test_wat_module_symbolizes_as_its_assembled_binary_when_given_text(tmp_path: Path) -> None:
+    source = SAMPLES / "wat" / "table_oob.wat"
+    binary = tmp_path / "table_oob.wasm"
+    binary.write_bytes(wat(source.read_text()))
+    code = read_module(binary.read_bytes()).code_section
+    assert code is not None
+    addresses = [str(code.offset + 1), hex(code.end - 1)]
+    ours = run_cli("symbolize", "--format", "json", str(source), *addresses)
+    theirs = run_cli("symbolize", "--format", "json", str(binary), *addresses)
+    assert ours.status == theirs.status == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+    records = [json.loads(line) for line in ours.stdout.splitlines()]
+    assert all(r["func_index"] is not None and r["frames"][0]["source"] == "name" for r in records)
+
+
+def test_debug_file_in_text_format_supplies_names_when_given_with_debug_file(tmp_path: Path) -> None:
+    source = SAMPLES / "wat" / "int_overflow.wat"
+    data = wat(source.read_text())
+    names = next(s for s in read_sections(data) if s.name == "name")
+    stripped = tmp_path / "m.wasm"
+    stripped.write_bytes(data[: names.header_offset] + data[names.end :])
+    code = read_module(stripped.read_bytes()).code_section
+    assert code is not None
+    address = str(code.end - 1)
+    alone = json.loads(run_cli("symbolize", "--format", "json", str(stripped), address).stdout)
+    named = run_cli("symbolize", "--format", "json", "--debug-file", str(source), str(stripped), address)
+    assert named.status == 0, named.stderr
+    assert alone["frames"][0]["source"] != "name"
+    assert json.loads(named.stdout)["frames"][0]["source"] == "name"

@@ -89,6 +89,60 @@ def test_a_trace_from_another_binary_is_called_out() -> None:
     assert any("does not come from this binary" in w for w in warnings)
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "backtraces"
+
+
+@pytest.mark.parametrize(
+    ("case", "module"),
+    [
+        ("wasmtime/python_print_divzero", "oob.O2.wasm"),  # a divzero.O2.wasm trace
+        ("wasmtime/python_print_divzero", "panic.O2.wasm"),
+        ("wasmtime/python_details_inlined", "oob.O2.wasm"),  # divzero.O2.wasm, with DWARF names and inlining
+        ("wasmtime/python_oob_two_causes", "divzero.O2.wasm"),  # an oob.O0.wasm trace
+        ("wasmtime/python_stack_overflow_20_frames", "divzero.O2.wasm"),  # stackoverflow.O2.wasm
+    ],
+)
+def test_no_frame_of_a_trace_from_another_binary_is_symbolized_when_the_module_differs(case: str, module: str) -> None:
+    trace = (FIXTURES / f"{case}.txt").read_text()
+    _, out, _ = pasted("--format", "json", str(BUILD / module), text=trace)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records
+    for record in records:
+        assert record["frames"] == [], record  # no plausible wrong lines
+        assert any("does not come from this binary" in w or "instruction" in w for w in record["warnings"]), record
+    _, text, _ = pasted(str(BUILD / module), text=trace)
+    added = [line.strip() for line in text.splitlines() if line.strip().startswith(("↳", "!"))]
+    assert added and all(line.startswith("!") for line in added)  # the reasons, never a source line
+
+
+def test_a_frame_that_fits_by_chance_is_not_symbolized_when_its_trace_does_not_fit() -> None:
+    trace = (FIXTURES / "wasmtime" / "python_print_divzero.txt").read_text()
+    _, out, _ = pasted("--format", "json", str(BUILD / "oob.O2.wasm"), text=trace)
+    by_name = {r["func_name"]: r for r in (json.loads(line) for line in out.splitlines())}
+    # __main_void is libc's, at the same offset with the same name in both builds: alone it would fit.
+    assert by_name["__main_void"]["frames"] == []
+    assert by_name["__main_void"]["warnings"] == [
+        "another frame of this trace (line 2) does not fit this module: this trace does not come from this binary"
+    ]
+
+
+def test_a_trace_whose_offsets_fit_but_whose_names_contradict_the_module_is_not_symbolized() -> None:
+    trace = (FIXTURES / "wasmtime" / "python_print_divzero.txt").read_text()
+    renamed = trace.replace("!compute_ratio", "!render_invoice")  # divzero.O2.wasm's offsets, another name
+    _, out, _ = pasted("--format", "json", str(BUILD / "divzero.O2.wasm"), text=renamed)
+    records = [json.loads(line) for line in out.splitlines()]
+    first = records[0]
+    assert first["func_name"] == "render_invoice" and first["frames"] == []
+    assert first["warnings"] == [
+        "the trace names function 8 'render_invoice', this module 'compute_ratio': "
+        "this trace does not come from this binary"
+    ]  # the offset itself fits: only the name gives it away
+    assert all(r["frames"] == [] for r in records)
+    assert all(r["warnings"][-1].startswith("another frame of this trace (line 2)") for r in records[1:])
+    _, text, _ = pasted(str(BUILD / "divzero.O2.wasm"), text=renamed)
+    assert "↳" not in text and "! the trace names function 8 'render_invoice'" in text
+
+
 def test_text_mode_is_a_filter_that_keeps_every_input_line() -> None:
     noise = "2024-05-01T12:00:00Z worker[7]: job 42 failed\n"
     trace = noise + wasmtime_trace("divzero.O2.wasm").replace("\n", "\r\n") + "after\n"

@@ -29,12 +29,29 @@ def loaded_after(code: str) -> set[str]:
         f"from wasmdbg.inspection.module_info import inspect_module; inspect_module({str(SAMPLES / 'build' / 'multi.wasm')!r}, validate=False)",
         f"from wasmdbg.symbols.symbolizer import Symbolizer, SymbolizeOptions; "
         f"Symbolizer.open({str(SAMPLES / 'build' / 'divzero.O2.wasm')!r}, SymbolizeOptions(use_cache=False)).symbolize(500)",
+        f"from wasmdbg.inspection.module_info import inspect_module; "
+        f"assert inspect_module({str(SAMPLES / 'build' / 'divzero.stripped.wasm')!r}, validate=False).debug_file",
+        f"from wasmdbg.runner.text_format import module_bytes; module_bytes({str(SAMPLES / 'build' / 'multi.wasm')!r})",
+        f"from wasmdbg.session.session import Session; s = Session.open({str(SAMPLES / 'build' / 'divzero.O2.wasm')!r}); "
+        "s.info(validate=False); s.symbolize(500); s.disassemble(8)",
+        "import wasmdbg.runner.protocol, wasmdbg.runner.client, wasmdbg.session.live, wasmdbg.session.report",
     ],
-    ids=["package", "reader", "reading-a-module", "inspecting-without-validation", "symbolizing"],
+    ids=[
+        "package", "reader", "reading-a-module", "inspecting-without-validation", "symbolizing",
+        "inspecting-a-stripped-module", "reading-a-binary-module-file", "a-session-without-running",
+        "the-run-protocol-and-live-run",
+    ],
 )
 def test_core_loads_no_ui_and_no_engine(code: str) -> None:
     # elftools among them: pyelftools runs only in the index builder's child process.
     assert loaded_after(code).isdisjoint(HEAVY)
+
+
+def test_text_format_loads_the_engine_only_when_the_module_is_text() -> None:
+    # The probe itself: assembling a .wat needs wasmtime, so the check above is not vacuous.
+    assert "wasmtime" in loaded_after(
+        f"from wasmdbg.runner.text_format import module_bytes; module_bytes({str(SAMPLES / 'wat' / 'multi.wat')!r})"
+    )
 
 
 def test_import_contracts_hold() -> None:

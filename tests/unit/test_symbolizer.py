@@ -14,6 +14,16 @@ from tests.helpers import SAMPLES, sample_manifest, wat, wasm_tools_bytes
 from wasmdbg.symbols.debug_files import DebugFileMismatchError
 from wasmdbg.dwarf import cache
 from wasmdbg.dwarf.index import DwarfIndex
+from wasmdbg.findings import (
+    DEBUG_FILE_ABSOLUTE,
+    DEBUG_FILE_MISSING,
+    DEBUG_FILE_OUTSIDE,
+    DEBUG_FILE_UNUSABLE,
+    DEBUG_FILE_URL,
+    IN_HEADER,
+    NOT_BOUNDARY,
+    OUTSIDE_CODE,
+)
 from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 BUILD = SAMPLES / "build"
@@ -81,11 +91,16 @@ def test_warnings_for_addresses_that_are_not_instructions() -> None:
     assert code is not None
     body = symbolizer.module.bodies[3]
     outside = symbolizer.symbolize(code.offset - 1)
-    assert outside.frames == () and "outside the code section" in outside.warnings[0]
+    assert outside.frames == () and "outside the code section" in outside.warnings[0].message
+    assert outside.warnings[0].kind == OUTSIDE_CODE and "--code-offsets" not in outside.warnings[0].message
     header = symbolizer.symbolize(body.offset)
-    assert "header" in header.warnings[0]
+    assert header.warnings[0].kind == IN_HEADER and "header" in header.warnings[0].message
     inside = [o for o in range(body.code_offset, body.end) if symbolizer.symbolize(o).warnings]
-    assert inside and all("not on an instruction boundary" in symbolizer.symbolize(o).warnings[0] for o in inside)
+    assert inside and all(
+        "not on an instruction boundary" in symbolizer.symbolize(o).warnings[0].message
+        and symbolizer.symbolize(o).warnings[0].kind == NOT_BOUNDARY
+        for o in inside
+    )
     assert symbolizer.symbolize(body.code_offset).warnings == ()
 
 
@@ -120,15 +135,17 @@ def _with_external_debug_info(data: bytes, name: str) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("name", "why"),
+    ("name", "why", "kind"),
     [
-        ("https://example.com/divzero.debug.wasm", "URL"),
-        ("/etc/divzero.debug.wasm", "absolute path"),
-        ("../outside/divzero.debug.wasm", "outside the module's directory"),
-        ("missing.debug.wasm", "not beside the module"),
+        ("https://example.com/divzero.debug.wasm", "URL", DEBUG_FILE_URL),
+        ("/etc/divzero.debug.wasm", "absolute path", DEBUG_FILE_ABSOLUTE),
+        ("../outside/divzero.debug.wasm", "outside the module's directory", DEBUG_FILE_OUTSIDE),
+        ("missing.debug.wasm", "not beside the module", DEBUG_FILE_MISSING),
     ],
 )
-def test_external_debug_info_is_only_followed_beside_the_module(tmp_path: Path, name: str, why: str) -> None:
+def test_external_debug_info_is_only_followed_beside_the_module(
+    tmp_path: Path, name: str, why: str, kind: str
+) -> None:
     (tmp_path / "outside").mkdir()
     shutil.copy(BUILD / "divzero.debug.wasm", tmp_path / "outside" / "divzero.debug.wasm")
     (tmp_path / "mod").mkdir()
@@ -136,7 +153,8 @@ def test_external_debug_info_is_only_followed_beside_the_module(tmp_path: Path, 
     module.write_bytes(_with_external_debug_info((BUILD / "divzero.stripped.wasm").read_bytes(), name))
     symbolizer = Symbolizer.open(module)
     assert symbolizer.index is None and symbolizer.debug.path is None
-    assert len(symbolizer.notes) == 1 and why in symbolizer.notes[0]
+    assert len(symbolizer.notes) == 1 and why in symbolizer.notes[0].message
+    assert symbolizer.notes[0].kind == kind and "--debug-file" not in symbolizer.notes[0].message
 
 
 def test_symlink_out_of_the_module_directory_is_not_followed(tmp_path: Path) -> None:
@@ -144,14 +162,15 @@ def test_symlink_out_of_the_module_directory_is_not_followed(tmp_path: Path) -> 
     module = _copy(tmp_path / "mod", "divzero.stripped.wasm")
     os.symlink(BUILD / "divzero.debug.wasm", tmp_path / "mod" / "divzero.debug.wasm")
     symbolizer = Symbolizer.open(module)
-    assert symbolizer.index is None and "outside the module's directory" in symbolizer.notes[0]
+    assert symbolizer.index is None and "outside the module's directory" in symbolizer.notes[0].message
 
 
 def test_mismatched_external_debug_file_is_noted_not_fatal(tmp_path: Path) -> None:
     module = _copy(tmp_path, "divzero.stripped.wasm")
     shutil.copy(BUILD / "oob.debug.wasm", tmp_path / "divzero.debug.wasm")
     symbolizer = Symbolizer.open(module)
-    assert symbolizer.index is None and "build ids differ" in symbolizer.notes[0]
+    assert symbolizer.index is None and "build ids differ" in symbolizer.notes[0].message
+    assert symbolizer.notes[0].kind == DEBUG_FILE_UNUSABLE
 
 
 def test_index_is_cached_and_a_corrupt_or_foreign_cache_file_is_a_miss(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wasmdbg.backtrace.model import CODE, FUNCTION, MODULE, RawFrame, Trace
-from wasmdbg.wasm.module import WasmModule
 from wasmdbg.facts import WASMTIME_FRAME_LIMIT
+from wasmdbg.findings import MISMATCH, NO_OFFSET, TRUNCATED, Finding
+from wasmdbg.wasm.module import WasmModule
 
-"""wasmtime keeps at most this many frames of a backtrace."""
-
-MISMATCH = "this trace does not come from this binary"
+NOT_THIS_BINARY = "this trace does not come from this binary"
+"""How every `MISMATCH` finding ends, so a reader of the output sees the conclusion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,8 @@ class MatchedFrame:
     raw: RawFrame
     module_offset: int | None
     func_index: int | None
-    warnings: tuple[str, ...]
+    warnings: tuple[Finding, ...]
+    """What does not fit (kind `MISMATCH`) or is unknown (`NO_OFFSET`)."""
 
 
 def module_offset(frame: RawFrame, module: WasmModule | None) -> int | None:
@@ -47,12 +48,15 @@ def module_offset(frame: RawFrame, module: WasmModule | None) -> int | None:
     return None
 
 
-def trace_warnings(trace: Trace) -> tuple[str, ...]:
+def trace_warnings(trace: Trace) -> tuple[Finding, ...]:
     """What is true of the trace as a whole, e.g. that the runtime cut it short."""
     if trace.runtime == "wasmtime" and len([f for f in trace.frames if not f.inlined]) >= WASMTIME_FRAME_LIMIT:
         return (
-            f"wasmtime keeps at most {WASMTIME_FRAME_LIMIT} frames: this trace is probably truncated "
-            "(the outermost callers are missing)",
+            Finding(
+                TRUNCATED,
+                f"wasmtime keeps at most {WASMTIME_FRAME_LIMIT} frames: this trace is probably truncated "
+                "(the outermost callers are missing)",
+            ),
         )
     return ()
 
@@ -62,25 +66,34 @@ def match_frame(frame: RawFrame, module: WasmModule) -> MatchedFrame:
 
     Names are checked by the caller, which knows how wasmdbg names (and demangles) functions.
     """
-    warnings: list[str] = []
+    warnings: list[Finding] = []
     offset = module_offset(frame, module)
     func_index = frame.func_index
     if func_index is not None and not 0 <= func_index < module.function_count:
         warnings.append(
-            f"function index {func_index} is out of range (the module has {module.function_count}): {MISMATCH}"
+            Finding(
+                MISMATCH,
+                f"function index {func_index} is out of range (the module has {module.function_count}): "
+                f"{NOT_THIS_BINARY}",
+            )
         )
         func_index = None
     if offset is not None:
         body = module.function_at(offset)
         if body is None:
-            warnings.append(f"offset 0x{offset:x} is in no function body of this module: {MISMATCH}")
+            warnings.append(
+                Finding(MISMATCH, f"offset 0x{offset:x} is in no function body of this module: {NOT_THIS_BINARY}")
+            )
         elif func_index is not None and body.func_index != func_index:
             warnings.append(
-                f"offset 0x{offset:x} lies in function {body.func_index}, not in the printed function "
-                f"{func_index}: {MISMATCH}"
+                Finding(
+                    MISMATCH,
+                    f"offset 0x{offset:x} lies in function {body.func_index}, not in the printed function "
+                    f"{func_index}: {NOT_THIS_BINARY}",
+                )
             )
         else:
             func_index = body.func_index
     elif frame.offset is None and frame.func_index is not None:
-        warnings.append("the runtime printed no offset: only the function is known")
+        warnings.append(Finding(NO_OFFSET, "the runtime printed no offset: only the function is known"))
     return MatchedFrame(frame, offset, func_index, tuple(warnings))

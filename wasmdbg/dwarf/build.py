@@ -9,7 +9,7 @@ answers what `wasm-tools addr2line` answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,8 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
 from wasmdbg.dwarf.paths import render_file
-from wasmdbg.dwarf.split import SplitFiles
+from wasmdbg.dwarf.progress import READING_UNITS, RESOLVING_NAMES, IndexProgress
+from wasmdbg.dwarf.split import SplitFiles, count_units
 
 NAME_CHAIN_LIMIT = 16
 """Links of DW_AT_abstract_origin/DW_AT_specification followed for a name, as addr2line does."""
@@ -323,7 +324,11 @@ def _split_functions(
 
 
 def build_tables(
-    dwarf: DWARFInfo, sections: Mapping[str, bytes] | None = None, split: SplitFiles | None = None
+    dwarf: DWARFInfo,
+    sections: Mapping[str, bytes] | None = None,
+    split: SplitFiles | None = None,
+    *,
+    progress: Callable[[IndexProgress], None] | None = None,
 ) -> DwarfTables:
     """Walk every unit once. Raises whatever pyelftools raises on bad DWARF (the caller isolates it).
 
@@ -331,6 +336,9 @@ def build_tables(
         dwarf: the module's DWARF.
         sections: its section payloads, needed to read split units against them.
         split: where split units may be read from; None reads skeletons only.
+        progress: called before the first unit, after every unit (phase `READING_UNITS`) and once
+            when names are resolved (`RESOLVING_NAMES`); the total is counted from the unit
+            headers in `sections`, None without them.
     """
     infos: dict[DieKey, _NameInfo] = {}
     units: list[Unit] = []
@@ -340,7 +348,14 @@ def build_tables(
         from wasmdbg.dwarf.split import allow_missing_bases
 
         allow_missing_bases()
+    total = count_units(sections[".debug_info"]) if sections is not None and ".debug_info" in sections else None
+    done = 0
+    if progress is not None:
+        progress(IndexProgress(0, total, READING_UNITS))
     for cu in dwarf.iter_CUs():
+        done += 1
+        if progress is not None and done > 1:
+            progress(IndexProgress(done - 1, total, READING_UNITS))
         top = cu.get_top_DIE()
         if top.tag not in ("DW_TAG_compile_unit", "DW_TAG_skeleton_unit", "DW_TAG_partial_unit"):
             continue
@@ -369,6 +384,9 @@ def build_tables(
             ranges = [(start, end) for start, end, _ in sequences if start < end]
         units.append(Unit(language, files, sequences, functions, function_ranges, ranges))
 
+    if progress is not None:
+        progress(IndexProgress(done, total, READING_UNITS))
+        progress(IndexProgress(done, total, RESOLVING_NAMES))
     names: dict[DieKey, tuple[str | None, bool]] = {}
     for unit in units:
         for function in unit.functions:

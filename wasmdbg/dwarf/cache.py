@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wasmdbg.dwarf.index import INDEX_FORMAT, DwarfIndex, IndexFormatError
+from wasmdbg.dwarf.split import split_dependencies
 
 CACHE_ENV = "WASMDBG_CACHE_DIR"
 """Overrides the cache directory (the user cache dir from platformdirs by default)."""
@@ -28,16 +29,34 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("wasmdbg")) / "dwarf-index"
 
 
-def cache_key(sections: Mapping[str, bytes], extra: bytes = b"") -> str:
-    """Content hash of the DWARF sections (plus e.g. a .dwp) and the index format.
+def cache_key(
+    sections: Mapping[str, bytes], extra: bytes = b"", *, split_dir: str | os.PathLike[str] | None = None
+) -> str:
+    """Content hash of the DWARF sections (plus e.g. a .dwp), the split units found, and the index format.
 
-    Split units read from `.dwo` files are checked at load time instead (see `load`)."""
+    Args:
+        sections: the module's `.debug_*` section payloads.
+        extra: more bytes the build reads, e.g. the `.dwp` package.
+        split_dir: where the build will look for skeleton units' `.dwo` files.
+
+    A skeleton unit's answer depends on whether its `.dwo` is found, so the key covers each `.dwo`
+    the skeletons name: its file name and the sha256 of the file in `split_dir`, or that it is
+    missing. A module without split units keys on its sections alone. `load` re-hashes the files
+    a cached index was built from as well, for a `.dwo` that changed during the build.
+    """
     digest = hashlib.sha256(f"wasmdbg-dwarf-index-{INDEX_FORMAT}\n".encode())
     digest.update(hashlib.sha256(extra).digest())
     for name in sorted(sections):
         payload = sections[name]
         digest.update(f"{name}\0{len(payload)}\0".encode())
         digest.update(payload)
+    found = split_dependencies(sections, Path(split_dir) if split_dir is not None else None)
+    if found is None:
+        # Unreadable unit headers: the child will most likely reject them too. Keyed apart, and
+        # the failure (or index) is still remembered, so hostile DWARF is not rebuilt every run.
+        digest.update(b"split units: not scanned\0")
+    for dwo_name, sha256 in found or ():
+        digest.update(f"dwo\0{dwo_name}\0{sha256 or 'missing'}\0".encode())
     return digest.hexdigest()
 
 

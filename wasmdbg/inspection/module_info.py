@@ -1,13 +1,24 @@
-"""What `wasmdbg info` knows about a module: facts from the reader plus wasmtime's verdict on validity."""
+"""What `wasmdbg info` knows about a module: facts from the reader, where its DWARF is, and wasmtime's verdict.
+
+The symbolization level is judged from the same debug information the symbolizer uses
+(`symbols.debug_files.find_debug_info`), so `info` and `symbolize` agree on a stripped module
+whose debug file lies beside it. A module wasmtime refuses is still described, with the refusal
+as a finding (`ModuleInfo.refusal`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from wasmdbg.errors import InvalidModuleError
+from wasmdbg.findings import Finding
+from wasmdbg.errors import InvalidModuleError, WasmFormatError
+from wasmdbg.runner.text_format import assemble, is_text_format
+from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
 from wasmdbg.wasm.entities import FUNC, GLOBAL, MEMORY, TABLE, Import
 from wasmdbg.wasm.files import read_module_file
 from wasmdbg.wasm.module import WasmModule, read_module
@@ -30,10 +41,30 @@ class ModuleInfo:
     verdict: str
     """One sentence on what symbolization will be possible, and why."""
     named_functions: int
+    """Functions named by the module's own name section."""
     validated: bool
-    """True when wasmtime validated the module (it is then known to be valid)."""
+    """True when wasmtime validated the module and accepted it (it is then known to be valid)."""
+    debug: DebugInfo
+    """Which file's DWARF and names symbolization uses (`debug.path` is the debug file, if any)."""
+    checked: bool = False
+    """True when wasmtime was asked (not `--no-validate`), whatever its answer."""
+    refusal: str | None = None
+    """wasmtime's one-line reason for refusing the module, or None (accepted, or not checked)."""
+    text_format: bool = False
+    """True when the file is in the text format; size, sha256 and offsets are then those of the assembled binary."""
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def debug_file(self) -> str | None:
+        """The separate debug file symbolization takes the DWARF from, or None."""
+        return self.debug.path
+
+    def refusal_error(self) -> InvalidModuleError | None:
+        """The refusal as the error to report (exit status 1), or None when there is none."""
+        if self.refusal is None:
+            return None
+        return InvalidModuleError(_error_offset(self.refusal), f"{self.refusal} (wasmtime)")
+
+    def to_json(self, describe: Callable[[Finding], str] = str) -> dict[str, Any]:
         """The JSON shape of `wasmdbg info --format json` (a contract with scripts: extend, never rename)."""
         m = self.module
         code = m.code_section
@@ -81,10 +112,37 @@ class ModuleInfo:
                     if m.producers is not None
                     else None
                 ),
+                "debug_file": self._debug_file_json(),
             },
-            "symbolization": {"level": self.symbolization, "summary": self.verdict},
+            "symbolization": {
+                "level": self.symbolization,
+                "summary": self.verdict,
+                "debug_file": self.debug.path,
+                "notes": [describe(f) for f in self.debug.findings],
+            },
             "validated": self.validated,
+            "validation": {
+                "valid": (self.refusal is None) if self.checked else None,
+                "error": self.refusal,
+                "offset": _error_offset(self.refusal) if self.refusal is not None else None,
+            },
+            "format": "text" if self.text_format else "binary",
             "warnings": list(m.warnings),
+        }
+
+    def _debug_file_json(self) -> dict[str, Any] | None:
+        if self.debug.path is None:
+            return None
+        d = self.debug.module
+        return {
+            "path": self.debug.path,
+            "dwarf_sections": list(d.dwarf.sections),
+            "dwarf_version": max(d.dwarf.versions) if d.dwarf.versions else None,
+            "dwarf_versions": list(d.dwarf.versions),
+            "dwarf_units": d.dwarf.unit_count,
+            "name_section": d.names is not None,
+            "named_functions": _named(d, self.module.function_count),
+            "build_id": d.build_id,
         }
 
 
@@ -123,67 +181,121 @@ def describe_import_type(module: WasmModule, imp: Import) -> str:
     return str(t)
 
 
-def _judge(module: WasmModule) -> tuple[str, str, int]:
-    """(level, verdict, named functions)."""
-    names = module.names.functions if module.names else {}
-    named = sum(1 for index in names if index < module.function_count)
-    dwarf = module.dwarf
-    separate = (
-        f"; its DWARF is in a separate file named by external_debug_info: {module.external_debug_info}"
-        if module.external_debug_info
-        else ""
+def _judge(module: WasmModule, debug: DebugInfo) -> tuple[str, str, int]:
+    """(level, verdict, functions the module names), from the DWARF and names the symbolizer will use.
+
+    The symbolizer names a function from the module's name section, else the debug file's.
+    """
+    own = _named(module, module.function_count)
+    named = len(
+        {
+            index
+            for source in (module, debug.module)
+            for index in (source.names.functions if source.names else {})
+            if index < module.function_count
+        }
     )
+    dwarf = debug.module.dwarf
+    if debug.notes:
+        separate = "; " + "; ".join(debug.notes)
+    elif module.external_debug_info and debug.path is None:
+        separate = f"; its DWARF is in a separate file named by external_debug_info: {module.external_debug_info}"
+    else:
+        separate = ""
+    where = f" in the debug file {debug.path}" if debug.path is not None else ""
     if ".debug_info" in dwarf.sections and ".debug_line" in dwarf.sections:
         versions = "/".join(str(v) for v in dwarf.versions) or "?"
         return (
             SOURCE,
-            f"source lines: DWARF {versions} line tables and {dwarf.unit_count} compile units map code to file:line",
-            named,
+            f"source lines: DWARF {versions} line tables and {dwarf.unit_count} compile units{where} "
+            "map code to file:line",
+            own,
         )
     if named:
-        reason = "no DWARF" if not dwarf.sections else "DWARF incomplete (no .debug_info or .debug_line)"
-        return NAMES, f"function names only: the name section names {named} of {module.function_count} functions; {reason}{separate}", named
+        reason = "no DWARF" if not dwarf.sections else f"DWARF{where} incomplete (no .debug_info or .debug_line)"
+        names_from = " of the debug file" if own < named else ""
+        return (
+            NAMES,
+            f"function names only: the name section{names_from} names {named} of {module.function_count} "
+            f"functions; {reason}{separate}",
+            own,
+        )
     exported = sum(1 for e in module.exports if e.kind == FUNC)
     extra = (
         f"; {exported} exported function{' is' if exported == 1 else 's are'} known by export name"
         if exported
         else ""
     )
-    return INDICES, f"indices only: no DWARF and no function names{extra}{separate}", named
+    lacking = "no DWARF" if not dwarf.sections else f"incomplete DWARF{where}"
+    return INDICES, f"indices only: {lacking} and no function names{extra}{separate}", own
+
+
+def _named(module: WasmModule, function_count: int) -> int:
+    """How many of the first `function_count` functions `module`'s name section names."""
+    names = module.names.functions if module.names else {}
+    return sum(1 for index in names if index < function_count)
 
 
 def inspect_module(path: str | os.PathLike[str], *, validate: bool = True) -> ModuleInfo:
-    """Read, check and judge a module file.
+    """Read, check and judge a module file (binary or text format).
+
+    A module wasmtime refuses is still described: the refusal is a finding (`refusal`, and
+    `refusal_error()` for the caller that must fail on it), not an exception.
 
     Args:
-        path: the module file.
+        path: the module file, binary or text format (assembled with wasmtime's wat2wasm).
         validate: have wasmtime validate the whole module, function bodies included, so a module
             wasmtime would refuse to run is reported as such. (wasmtime's validator is native code
             and does in milliseconds what decoding every body in Python would take seconds for.)
 
     Raises:
-        WasmdbgError: the file cannot be read.
-        WasmFormatError: the module is malformed, or (InvalidModuleError) invalid when `validate` is set.
+        WasmdbgError: the file cannot be read, or is text that does not assemble.
+        WasmFormatError: the module is malformed (the reader cannot read it); InvalidModuleError,
+            with wasmtime's reason, when wasmtime refuses a module whose function bodies the reader
+            cannot decode either.
     """
-    data = read_module_file(path)
-    module = read_module(data)
+    shown = os.fspath(path)
+    raw = read_module_file(path)
+    text_format = is_text_format(raw)
+    data = assemble(raw, shown) if text_format else raw
+    return describe_module(shown, read_module(data), validate=validate, text_format=text_format)
+
+
+def describe_module(path: str, module: WasmModule, *, validate: bool = True, text_format: bool = False) -> ModuleInfo:
+    """Check and judge a module already read (what `inspect_module` does after reading the file).
+
+    Raises:
+        InvalidModuleError: as for `inspect_module`.
+    """
+    shown, data = path, module.data
+    refusal = None
     if validate:
         # Deferred so that reading a module without validating never loads the engine.
         from wasmdbg.runner.validate import validation_error
 
-        error = validation_error(data)
-        if error is not None:
-            raise InvalidModuleError(_error_offset(error), f"{error} (wasmtime)")
-    level, verdict, named = _judge(module)
+        refusal = validation_error(data)
+        if refusal is not None:
+            try:
+                module.check_code()
+            except WasmFormatError:
+                # Malformed inside a function body, where the reader fails too: refused in one line,
+                # with wasmtime's reason, rather than described.
+                raise InvalidModuleError(_error_offset(refusal), f"{refusal} (wasmtime)") from None
+    debug = find_debug_info(module, shown)
+    level, verdict, named = _judge(module, debug)
     return ModuleInfo(
-        path=os.fspath(path),
+        path=shown,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         module=module,
         symbolization=level,
         verdict=verdict,
         named_functions=named,
-        validated=validate,
+        validated=validate and refusal is None,
+        debug=debug,
+        checked=validate,
+        refusal=refusal,
+        text_format=text_format,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -17,6 +19,7 @@ from wasmdbg.inspection.module_info import (
     describe_limits,
     memory_bytes,
 )
+from wasmdbg.findings import Finding
 from wasmdbg.text import describe_bytes, printable
 
 MAX_ROWS = 40
@@ -53,8 +56,10 @@ def _capped(rows: Iterable[tuple[Text, ...]], table: Table, total: int) -> Table
 class ModuleView:
     """Renders a ModuleInfo for people; scripts use `ModuleInfo.to_json`."""
 
-    def __init__(self, info: ModuleInfo) -> None:
+    def __init__(self, info: ModuleInfo, describe: Callable[[Finding], str] = str) -> None:
         self.info = info
+        self.describe = describe
+        """How a finding is worded (the CLI adds the flag that helps)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         info, m = self.info, self.info.module
@@ -62,6 +67,10 @@ class ModuleView:
         overview = Table.grid(padding=(0, 2))
         overview.add_column(style="dim")
         overview.add_column()
+        if info.text_format:
+            overview.add_row(
+                "format", Text("text, assembled by wasmtime (size, sha256 and offsets are the binary's)")
+            )
         overview.add_row("size", Text(f"{info.size:,} bytes"))
         overview.add_row("sha256", Text(info.sha256))
         overview.add_row(
@@ -75,7 +84,13 @@ class ModuleView:
             )
         if m.start is not None:
             overview.add_row("start function", Text(str(m.start)))
-        overview.add_row("symbolization", Text(info.verdict, style=_VERDICT_STYLE[info.symbolization]))
+        overview.add_row("symbolization", plain(info.verdict, _VERDICT_STYLE[info.symbolization]))
+        if info.debug_file is not None:
+            overview.add_row("DWARF from", plain(info.debug_file))
+        if info.refusal is not None:
+            overview.add_row("validation", plain(f"wasmtime refuses this module: {info.refusal}", "bold red"))
+        elif not info.checked:
+            overview.add_row("validation", Text("not checked (--no-validate)", style="dim"))
         yield overview
         yield Text()
 
@@ -138,6 +153,15 @@ class ModuleView:
                 debug.add_row(label, plain(value))
         for field, values in m.producers or ():
             debug.add_row(plain(field), plain(", ".join(f"{n} {v}".strip() for n, v in values)))
+        if self.info.debug_file is not None:
+            found = self.info.debug.module.dwarf
+            debug.add_row("debug file", plain(self.info.debug_file))
+            if found.sections:
+                versions = "/".join(map(str, found.versions))
+                units = f" (version {versions}, {found.unit_count} units)" if found.versions else ""
+                debug.add_row("its DWARF", plain(", ".join(found.sections) + units))
+        for finding in self.info.debug.findings:
+            debug.add_row("note", plain(self.describe(finding)))
         yield Text("Debug information", style="bold")
         yield debug
         for warning in m.warnings:

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from wasmdbg.backtrace.model import MODULE, UNKNOWN
-from wasmdbg.session.pasted import PastedFrame
+from wasmdbg.findings import Finding
 from wasmdbg.render.symbols import location
+from wasmdbg.session.annotation import PastedText
+from wasmdbg.session.pasted import PastedFrame
 from wasmdbg.text import printable
 
 
-def annotation_lines(frame: PastedFrame, indent: str) -> list[str]:
-    """What to print under a recognised frame line: its symbolized frames and any warnings."""
+def filter_text(pasted: PastedText, describe: Callable[[Finding], str] = str) -> Iterator[str]:
+    """The input unchanged, with each recognised frame's annotation lines under its line.
+
+    Args:
+        pasted: the annotated paste (`session.annotation.symbolize_text`).
+        describe: how a warning reads (the CLI adds its hints).
+
+    Yields:
+        Pieces of the output, in order; joined they are the input plus the added lines.
+    """
+    for line in pasted.lines:
+        yield line.text + ("\n" if line.newline or line.frames else "")
+        for frame in line.frames:
+            yield "".join(text + "\n" for text in annotation_lines(frame, line.indent, describe))
+
+
+def annotation_lines(frame: PastedFrame, indent: str, describe: Callable[[Finding], str] = str) -> list[str]:
+    """What to print under a recognised frame line: its symbolized frames and any warnings.
+
+    A frame that does not fit the module gets no `↳` line: only its warnings, which say why.
+    """
     prefix = indent + "    "
     lines = []
     if frame.frames:
@@ -23,9 +46,9 @@ def annotation_lines(frame: PastedFrame, indent: str) -> list[str]:
             if source.source not in ("dwarf",):
                 text += f" [{source.source}]"
             lines.append(text)
-    else:
+    elif frame.fits:
         lines.append(prefix + "↳ " + _description(frame))
-    lines.extend(f"{prefix}! {printable(w)}" for w in frame.warnings)
+    lines.extend(f"{prefix}! {printable(describe(w))}" for w in frame.warnings)
     return lines
 
 

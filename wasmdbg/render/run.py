@@ -2,82 +2,100 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from wasmdbg.text import describe_bytes
-from wasmdbg.symbols.sources import SourceRoots
-from wasmdbg.text import printable
+from wasmdbg.facts import WASMTIME_FRAME_LIMIT
+from wasmdbg.findings import Finding
+from wasmdbg.runner import protocol as p
+from wasmdbg.session.report import MEMORY, RunReport
+from wasmdbg.symbols.frames import SourceFrame
+from wasmdbg.symbols.runtime import is_runtime_frame
+from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing
+from wasmdbg.text import describe_bytes, printable
 
-_LIBRARY_MARKERS = ("libc-bottom-half", "libc-top-half", "wasi-libc", "/usr/include/", "/rustc-", "/library/std/",
-                    "/library/core/", "/library/alloc/", "/library/panic_")  # fmt: skip
-_STYLE = {"exited": "bold green", "returned": "bold green", "trapped": "bold red", "timeout": "bold yellow",
-          "interrupted": "bold yellow", "engine_crashed": "bold red", "error": "bold red"}  # fmt: skip
+_STYLE = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow",
+          p.INTERRUPTED: "bold yellow", p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red"}  # fmt: skip
 
 
-def is_library(frame: dict[str, Any]) -> bool:
-    """A frame in libc, libc++ headers or the Rust standard library, shown dimmed."""
-    file = frame.get("file") or ""
-    return any(marker in file for marker in _LIBRARY_MARKERS) or (frame.get("source") != "dwarf" and not file)
+def location(frame: SourceFrame) -> str | None:
+    """`file:line` (or the file alone) of a frame, None without one."""
+    if not frame.file:
+        return None
+    return frame.file + (f":{frame.line}" if frame.line else "")
 
 
 class RunView:
-    """The report printed after a run (on stderr, after the guest's own output)."""
+    """The report printed after a run (on stderr, after the guest's own output).
 
-    def __init__(self, report: dict[str, Any], roots: SourceRoots) -> None:
+    Args:
+        report: the run's report; everything shown comes from it.
+        source_hint: what to say after "source not shown: …" (the front end knows its flags).
+    """
+
+    def __init__(
+        self, report: RunReport, source_hint: str | None = None, describe: Callable[[Finding], str] = str
+    ) -> None:
         self.report = report
-        self.roots = roots
+        self.source_hint = source_hint
+        self.describe = describe
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.report
-        headline = Text.assemble(("wasmdbg: ", "bold"), (str(r["outcome"]), _STYLE.get(str(r["outcome"]), "bold")))
-        if r.get("trap"):
-            headline.append(f" ({r['trap']['kind']})", style="red")
-        if r["outcome"] == "exited":
-            headline.append(f" with code {r['exit_code']}")
+        headline = Text.assemble(("wasmdbg: ", "bold"), (r.outcome, _STYLE.get(r.outcome, "bold")))
+        if r.trap is not None:
+            headline.append(f" ({printable(str(r.trap.kind))})", style="red")
+        if r.outcome == p.EXITED:
+            headline.append(f" with code {r.exit_code}")
         yield Text()
         yield headline
-        if r.get("explanation"):
-            yield Text(printable(str(r["explanation"]), one_line=False))
-        frames = r.get("frames") or []
-        if frames:
-            yield Text("frames (innermost first):", style="bold")
-            for frame in frames:
-                line = Text("  ")
-                name = printable(str(frame.get("function") or "<unnamed>"))
-                line.append(name, style="dim" if is_library(frame) else "bold cyan")
-                if frame.get("file"):
-                    where = str(frame["file"]) + (f":{frame['line']}" if frame.get("line") else "")
-                    line.append("  " + printable(where), style="dim" if is_library(frame) else "")
-                if frame.get("inlined"):
-                    line.append("  (inlined)", style="magenta")
-                yield line
-            if r.get("frames_truncated"):
-                yield Text("  … wasmtime keeps at most 20 frames; the outermost are missing", style="yellow")
-            user = next((f for f in frames if f.get("file") and f.get("line") and not is_library(f)), None)
-            if user is not None:
-                excerpt = self.roots.excerpt(str(user["file"]), int(user["line"]))
-                if not excerpt:
-                    yield Text(
-                        f"source not shown: {printable(str(user['file']))} is not a readable file under the source "
-                        "roots (add --source-root DIR, or --substitute-path FROM=TO)",
-                        style="dim",
-                    )
-                else:
-                    yield Text(f"{printable(str(user['file']))}:", style="bold")
-                    for number, text in excerpt:
-                        marker = "→" if number == user["line"] else " "
-                        yield Text(f" {marker} {number:5d}  {printable(text)}", style="bold" if marker == "→" else "")
-        memory = r["memory"]
-        if memory.get("peak_pages") is not None:
-            peak = describe_bytes(int(memory["peak_pages"]) * 65536)
-            cap = describe_bytes(memory["limit_bytes"]) if memory.get("limit_bytes") else "no cap"
-            yield Text(f"memory: peak {peak} of {cap}" + ("  (cap hit)" if "memory" in r["limits_hit"] else ""))
-        if r.get("fuel_consumed") is not None:
-            yield Text(f"fuel: {r['fuel_consumed']:,} consumed in {r.get('duration_s') or 0:.2f} s")
-        limits = ", ".join(f"{k}={v}" for k, v in r["limits"].items() if v is not None)
+        if r.explanation:
+            yield Text(printable(r.explanation, one_line=False))
+        yield from self._frames()
+        yield from self._source()
+        memory = r.memory
+        if memory.peak_bytes is not None:
+            cap = describe_bytes(memory.limit_bytes) if memory.limit_bytes else "no cap"
+            hit = "  (cap hit)" if MEMORY in r.limits_hit else ""
+            yield Text(f"memory: peak {describe_bytes(memory.peak_bytes)} of {cap}{hit}")
+        if r.fuel_consumed is not None:
+            bound = "" if r.fuel_exact else "at least "
+            yield Text(f"fuel: {bound}{r.fuel_consumed:,} consumed in {r.duration_s or 0:.2f} s")
+        limits = ", ".join(f"{k}={v}" for k, v in r.limits.to_json().items() if v is not None)
         yield Text(f"limits: {limits or 'none'}", style="dim")
-        for note in r.get("notes") or []:
-            yield Text(f"note: {printable(str(note))}", style="yellow")
+        for note in r.notes:
+            yield Text(f"note: {printable(self.describe(note))}", style="yellow")
+
+    def _frames(self) -> RenderResult:
+        r = self.report
+        if not r.stack:
+            return
+        yield Text("frames (innermost first):", style="bold")
+        user = r.user_source_frame
+        for _, _, frame in r.frames:
+            runtime = is_runtime_frame(frame)
+            line = Text("  ")
+            line.append(printable(frame.function or "<unnamed>"), style="dim" if runtime else "bold cyan")
+            where = location(frame)
+            if where:
+                line.append("  " + printable(where), style="dim" if runtime else "")
+            if frame.inlined:
+                line.append("  (inlined)", style="magenta")
+            if frame is user:
+                line.append("  ← your code", style="bold")
+            yield line
+        if r.frames_truncated:
+            yield Text(f"  … wasmtime keeps at most {WASMTIME_FRAME_LIMIT} frames; the outermost are missing", style="yellow")
+
+    def _source(self) -> RenderResult:
+        source = self.report.source
+        if isinstance(source, SourceMissing):
+            hint = f" ({self.source_hint})" if self.source_hint else ""
+            yield Text(f"source not shown: {printable(source.message)}{hint}", style="dim")
+        elif isinstance(source, SourceExcerpt):
+            yield Text(f"{printable(source.file)}:", style="bold")
+            for number, text in source.lines:
+                marker = "→" if number == source.line else " "
+                yield Text(f" {marker} {number:5d}  {printable(text)}", style="bold" if marker == "→" else "")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
+from wasmdbg.findings import Finding
 from wasmdbg.symbols.frames import DWARF, SourceFrame, SymbolizedAddress
 from wasmdbg.text import printable
 
@@ -34,11 +37,18 @@ def llvm_lines(result: SymbolizedAddress) -> list[str]:
 
 
 class SymbolizedView:
-    """One address and its frames, innermost first."""
+    """One address and its frames, innermost first, then its warnings.
 
-    def __init__(self, address: str, result: SymbolizedAddress) -> None:
+    Args:
+        address: the address as the user wrote it.
+        result: what the symbolizer made of it.
+        describe: how a warning reads (the CLI adds its hints).
+    """
+
+    def __init__(self, address: str, result: SymbolizedAddress, describe: Callable[[Finding], str] = str) -> None:
         self.address = address
         self.result = result
+        self.describe = describe
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.result
@@ -62,4 +72,4 @@ class SymbolizedView:
                 line.append(f"  [{frame.source}]", style="dim")
             yield line
         for warning in r.warnings:
-            yield Text.assemble(("  warning: ", "yellow"), printable(warning))
+            yield Text.assemble(("  warning: ", "yellow"), printable(self.describe(warning)))

@@ -2,258 +2,341 @@
 
 The guest and the engine can take a process down (a Rust panic cannot unwind through wasmtime's C
 API; the bindings are not thread-safe), so they live here and the debugger talks to this process
-over a pipe: JSON lines on stdin (requests) and stdout (events). Guest output never reaches the
-terminal: it goes to files in a private directory and is forwarded, bounded, as events.
+over a pipe in the typed protocol of `runner.protocol`: requests on stdin, events and replies on
+stdout. Guest output never reaches the terminal: wasmtime writes it to files in the private
+directory the parent made, which the agent unlinks as soon as both sides have them open (so
+nothing is left behind even if both processes are killed), and forwards, bounded, as events.
 
-Requests: start, pause, resume, interrupt, read_memory, memory_size, globals, quit.
-Events: started, sample, output, outcome, memory, memory_size, globals, error.
+Threads: the main thread reads requests; one runner thread compiles and runs the guest. Reads of
+the store while the guest runs happen on the guest's own thread, at an epoch check.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import ctypes
 import os
+import signal
 import sys
-import tempfile
 import threading
 import time
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
+
+from wasmdbg.runner import protocol as p
 
 OUTPUT_LIMIT = 1 << 20
 """Bytes of each output stream forwarded; the rest is counted as dropped."""
+MAX_READ = 1 << 20
+"""Largest memory read one request may ask for."""
 
 
-class _Events:
-    """Writes events to the parent; safe from any thread."""
+class _Channel:
+    """Writes messages to the parent; safe from any thread."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self._lock = threading.Lock()
 
-    def send(self, event: dict[str, Any]) -> None:
-        line = (json.dumps(event) + "\n").encode()
+    def send(self, message: p.Message) -> None:
+        line = p.encode(message)
         with self._lock:
             try:
                 self._stream.write(line)
                 self._stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass  # the parent went away; the run ends when it is noticed
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the parent went away; the agent ends when its requests stop
 
 
 class _OutputPump:
     """Forwards what the guest wrote to its output files, up to OUTPUT_LIMIT bytes per stream."""
 
-    def __init__(self, events: _Events, paths: dict[str, str]) -> None:
-        self._events = events
-        self._paths = paths
-        self._offsets = dict.fromkeys(paths, 0)
-        self.sent = dict.fromkeys(paths, 0)
-        self.dropped = dict.fromkeys(paths, 0)
+    def __init__(self, channel: _Channel, files: dict[str, IO[bytes]]) -> None:
+        self._channel = channel
+        self._files = files
+        self._lock = threading.Lock()
+        self.sent = dict.fromkeys(files, 0)
+        self.dropped = dict.fromkeys(files, 0)
 
     def pump(self) -> None:
-        for stream, path in self._paths.items():
-            try:
-                size = os.path.getsize(path)
-            except OSError:
-                continue
-            start = self._offsets[stream]
-            if size <= start:
-                continue
-            room = max(0, OUTPUT_LIMIT - self.sent[stream])
-            with open(path, "rb") as f:
-                f.seek(start)
+        with self._lock:  # the epoch callback and the runner thread both pump
+            for stream, f in self._files.items():
+                size = os.fstat(f.fileno()).st_size
+                start = f.tell()
+                if size <= start:
+                    continue
+                room = max(0, OUTPUT_LIMIT - self.sent[stream])
                 data = f.read(min(size - start, room))
-            self._offsets[stream] = size
-            self.dropped[stream] += size - start - len(data)
-            if data:
-                self.sent[stream] += len(data)
-                self._events.send({"ev": "output", "stream": stream, "data": base64.b64encode(data).decode()})
+                f.seek(size)
+                self.dropped[stream] += size - start - len(data)
+                if data:
+                    self.sent[stream] += len(data)
+                    self._channel.send(p.Output(stream, data))
 
 
-def _run(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> None:
-    """Run the guest; whatever happens, the parent gets an outcome event."""
+@dataclass
+class _State:
+    """What the request loop and the runner thread share."""
+
+    watch: Any = None
+    """The EpochWatch while the guest can run."""
+    interrupt: str | None = None
+    """An interrupt that arrived before the watch existed."""
+    paused: bool = False
+    store: Any = None
+    memories: list[Any] = field(default_factory=list)
+    globals: list[tuple[str, Any]] = field(default_factory=list)
+    finished: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _run(start: p.Start, channel: _Channel, state: _State) -> None:
+    """Run the guest; whatever happens, the parent gets a Finished event."""
     try:
-        _run_guest(request, events, controls)
+        _run_guest(start, channel, state)
     except BaseException as error:  # a bug or a bad request must not leave the parent waiting
         detail = " ".join(str(error).split())[:300] or type(error).__name__
-        events.send({"ev": "outcome", "outcome": "error", "message": f"the agent failed: {detail}", "frames": []})
+        outcome = p.Outcome(p.ERROR, message=f"the agent failed: {detail}", error_kind=p.AGENT_FAILURE)
+        channel.send(p.Finished(outcome))
+    finally:
+        with state.lock:
+            state.finished = True
 
 
-def _run_guest(request: dict[str, Any], events: _Events, controls: dict[str, Any]) -> None:
+def _module_bytes(path: str) -> bytes:
+    import wasmtime
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(b"\0asm"):
+        return data
+    return bytes(wasmtime.wat2wasm(data.decode("utf-8", "replace")))  # the text format, as wasmtime accepts
+
+
+def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     import wasmtime
 
     from wasmdbg.runner.engine import make_config
-    from wasmdbg.runner.epoch import EpochWatch
-    from wasmdbg.runner.invoke import call_export, parse_arguments
-    from wasmdbg.runner.limits import RunLimits
-    from wasmdbg.runner.outcome import Outcome, classify
-    from wasmdbg.errors import WasmdbgError
-    from wasmdbg.runner.sandbox import DirGrant, Sandbox
+    from wasmdbg.runner.epoch import EpochWatch, Tick
+    from wasmdbg.runner.invoke import InvokeError, call_export, parse_arguments
+    from wasmdbg.runner.outcome import classify
+    from wasmdbg.runner.sandbox import Sandbox
 
-    limits = RunLimits(**request["limits"])
-    sandbox = Sandbox(
-        tuple(request["argv"]),
-        tuple((k, v) for k, v in request.get("env", [])),
-        tuple(DirGrant(d["host"], d["guest"], d["writable"]) for d in request.get("dirs", [])),
-        request.get("stdin"),
-    )
-    private = tempfile.mkdtemp(prefix="wasmdbg-agent-")
-    paths = {"stdout": os.path.join(private, "stdout"), "stderr": os.path.join(private, "stderr")}
-    pump = _OutputPump(events, paths)
+    limits = start.limits
     engine = wasmtime.Engine(make_config(fuel=True, epochs=True, max_wasm_stack=limits.max_wasm_stack))
+    try:
+        module = wasmtime.Module(engine, _module_bytes(start.module))
+    except (wasmtime.WasmtimeError, OSError) as error:
+        outcome = classify(error) if isinstance(error, wasmtime.WasmtimeError) else p.Outcome(p.ERROR, message=str(error))
+        channel.send(p.Finished(replace(outcome, error_kind=p.COMPILE)))
+        return
     store = wasmtime.Store(engine)
     fuel = limits.fuel if limits.fuel is not None else 2**63 - 1
     store.set_fuel(fuel)
     if limits.max_memory_bytes is not None:
         store.set_limits(memory_size=limits.max_memory_bytes)
-    store.set_wasi(sandbox.wasi_config(paths["stdout"], paths["stderr"]))
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    # The watch comes first: instantiation runs guest code too (start functions, GC initializers),
-    # and with epoch interruption on it would be interrupted at once with no callback installed.
+    memories: list[wasmtime.Memory] = []
+    page_sizes: list[int] = []
     peak: list[int] = []
+    fuel_seen = [-1, 0.0]  # the last fuel figure and when it changed
 
-    def on_tick(tick: Any) -> None:
+    def on_tick(tick: Tick) -> None:
         peak.extend([0] * (len(tick.memory_pages) - len(peak)))
         for i, pages in enumerate(tick.memory_pages):
             peak[i] = max(peak[i], pages)
-        events.send({"ev": "sample", "t": round(tick.t_s, 4), "memory_pages": list(tick.memory_pages),
-                     "fuel_consumed": tick.fuel_consumed, "approximate": True})  # fmt: skip
+        if tick.fuel_consumed != fuel_seen[0]:
+            fuel_seen[0], fuel_seen[1] = tick.fuel_consumed or 0, tick.t_s
+        stale = round(tick.t_s - fuel_seen[1], 4)
+        channel.send(p.Sample(round(tick.t_s, 4), tick.memory_pages, tick.fuel_consumed, stale, tuple(page_sizes)))
         pump.pump()
 
-    watch = EpochWatch(engine, store, (), tick_s=request.get("tick_s", 0.01), initial_fuel=fuel, on_tick=on_tick)
-    controls["watch"] = watch
+    # The watch comes first: instantiation runs guest code too (start functions, GC initializers),
+    # and with epoch interruption on it would be interrupted at once with no callback installed.
+    watch = EpochWatch(engine, store, (), tick_s=start.tick_s, initial_fuel=fuel, on_tick=on_tick)
     timer = None
     if limits.timeout_s is not None:
         timer = threading.Timer(limits.timeout_s, watch.interrupt, args=(f"timeout after {limits.timeout_s:g} s",))
         timer.daemon = True
+    with state.lock:
+        state.watch = watch
+        if state.interrupt is not None:
+            watch.interrupt(state.interrupt)
+        if state.paused:
+            watch.pause()
+    channel.send(p.Started())
+    began = time.monotonic()
+    if timer is not None:
+        timer.start()
+    # Opening the guest's stdin can itself block (a FIFO without a writer): after Started, so the
+    # parent's deadline covers it.
+    sandbox = Sandbox(start.argv, start.env, start.dirs, start.stdin)
+    paths = {p.STDOUT: os.path.join(start.output_dir, "stdout"), p.STDERR: os.path.join(start.output_dir, "stderr")}
+    try:
+        store.set_wasi(sandbox.wasi_config(paths[p.STDOUT], paths[p.STDERR]))
+    except wasmtime.WasmtimeError as error:  # a stdin file or a granted directory that cannot be opened
+        detail = " ".join(str(error).split())[:300]
+        channel.send(p.Finished(p.Outcome(p.ERROR, message=f"the sandbox could not be set up: {detail}")))
+        return
+    files: dict[str, IO[bytes]] = {stream: open(path, "rb") for stream, path in paths.items()}  # noqa: SIM115
+    for path in paths.values():
+        os.unlink(path)  # wasmtime and the pump hold them open; nothing remains on disk
+    pump = _OutputPump(channel, files)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
     watch.start()
     try:
-        module = wasmtime.Module.from_file(engine, request["module"])
-        if request.get("unknown_imports_trap"):
-            linker.define_unknown_imports_as_traps(module)
-        if timer is not None:
-            timer.start()
-        instance = linker.instantiate(store, module)
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as error:
-        watch.stop()
-        if timer is not None:
-            timer.cancel()
-        outcome = classify(error)
-        events.send({"ev": "outcome", **_outcome_json(outcome), "fuel_consumed": None, "memory_pages": []})
-        return
-    memories = [e for e in instance.exports(store).by_index if isinstance(e, wasmtime.Memory)]
-    watch.watch_memories(memories)
-    started = time.monotonic()
-    try:
-        events.send({"ev": "started"})
-        invoke = request.get("invoke")
         try:
-            if invoke is None:
-                name, arguments = ("_start" if "_start" in instance.exports(store) else ""), []
+            if start.unknown_imports_trap:
+                linker.define_unknown_imports_as_traps(module)
+            instance = linker.instantiate(store, module)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as error:
+            outcome = classify(error)
+            if outcome.outcome == p.ERROR:
+                missing = "unknown import" in (outcome.message or "")
+                outcome = replace(outcome, error_kind=p.MISSING_IMPORT if missing else p.COMPILE)
+            _finish(channel, state, store, [], outcome, fuel, [], [], began, pump, timer, watch)
+            return
+        exports = instance.exports(store)
+        memories = [e for e in exports.by_index if isinstance(e, wasmtime.Memory)]
+        page_sizes[:] = [m.page_size(store) for m in memories]
+        watch.watch_memories(memories)
+        with state.lock:
+            state.memories = memories
+        try:
+            if start.invoke is None:
+                if "_start" not in exports:
+                    raise InvokeError("the module has no _start function", p.NO_START)
+                outcome = call_export(store, instance, "_start", [])
             else:
-                name, arguments = invoke["name"], list(invoke["args"])
-                func = instance.exports(store).get(name)
+                func = exports.get(start.invoke)
+                arguments: list[object] = list(start.invoke_args)
                 if isinstance(func, wasmtime.Func):
-                    arguments = parse_arguments(func.type(store), invoke["args"])
-            outcome = call_export(store, instance, name, arguments)
-        except WasmdbgError as error:  # no such export, arguments that do not fit
-            outcome = Outcome("error", message=error.message)
+                    arguments = parse_arguments(func.type(store), start.invoke_args, start.invoke)
+                outcome = call_export(store, instance, start.invoke, arguments)
+        except InvokeError as error:
+            outcome = p.Outcome(p.ERROR, message=error.message, error_kind=error.kind)
         except Exception as error:  # whatever else the bindings raise ends the run as an error
             outcome = classify(error)
-        finally:
-            if timer is not None:
-                timer.cancel()
+        globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global)]
+        _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began, pump, timer, watch)
     finally:
         watch.stop()
+
+
+def _finish(
+    channel: _Channel, state: _State, store: Any, memories: list[Any], outcome: p.Outcome, fuel: int,
+    peak: list[int], globals_: list[tuple[str, Any]], began: float, pump: _OutputPump, timer: Any, watch: Any,
+) -> None:  # fmt: skip
+    """Send the final figures; from here on the store is read from the request loop (post-mortem)."""
+    if timer is not None:
+        timer.cancel()
+    watch.stop()
     pump.pump()
-    fuel_left = store.get_fuel()
     pages = [m.size(store) for m in memories]
-    exports = instance.exports(store)
-    controls["globals"] = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global)]
-    controls["store"], controls["memories"] = store, memories
-    events.send({
-        "ev": "outcome", **_outcome_json(outcome), "fuel_consumed": fuel - fuel_left,
-        "memory_pages": pages, "peak_pages": [max(p, q) for p, q in zip(peak + [0] * len(pages), pages)],
-        "duration_s": round(time.monotonic() - started, 4), "stdout_dropped": pump.dropped["stdout"],
-        "stderr_dropped": pump.dropped["stderr"],
-    })  # fmt: skip
+    with state.lock:
+        state.store, state.memories, state.globals = store, memories, globals_
+        state.watch = None
+    channel.send(p.Finished(
+        outcome, fuel_consumed=fuel - store.get_fuel(), memory_pages=tuple(pages),
+        fuel_exact=outcome.outcome not in (p.TIMEOUT, p.INTERRUPTED),
+        peak_pages=tuple(max(a, b) for a, b in zip(peak + [0] * len(pages), pages)),
+        page_bytes=tuple(m.page_size(store) for m in memories), duration_s=round(time.monotonic() - began, 4),
+        stdout_dropped=pump.dropped[p.STDOUT], stderr_dropped=pump.dropped[p.STDERR],
+    ))  # fmt: skip
+    # Reads that were queued for the guest's thread but never ran (it was in a host call): answer now.
+    for call in watch.pending_calls():
+        call(None)
 
 
-def _outcome_json(outcome: Any) -> dict[str, Any]:
-    return {
-        "outcome": outcome.outcome,
-        "exit_code": outcome.exit_code,
-        "results": [r if isinstance(r, int | float | str | None) else repr(r) for r in outcome.results]
-        if outcome.results is not None
-        else None,
-        "trap_kind": outcome.trap_kind,
-        "message": outcome.message,
-        "fault_address": outcome.fault_address,
-        "memory_size": outcome.memory_size,
-        "frames": [[f.func_index, f.module_offset, f.func_name] for f in outcome.frames],
-        "frames_truncated": outcome.frames_truncated,
-    }
+def _read(memory: Any, context: Any, request: p.ReadMemory | p.MemorySize) -> p.Reply:
+    """Serve a memory request with the store's context (the guest stopped, or finished)."""
+    from wasmtime import _ffi as ffi
+
+    size = int(ffi.wasmtime_memory_data_size(context, ctypes.byref(memory._memory)))
+    if isinstance(request, p.MemorySize):
+        return p.MemorySizeReply(request.id, request.memory, size)
+    begin = min(max(0, request.address), size)
+    end = min(size, begin + max(0, min(request.length, MAX_READ)))
+    data = b""
+    if begin < end:
+        base = ctypes.addressof(ffi.wasmtime_memory_data(context, ctypes.byref(memory._memory)).contents)
+        data = ctypes.string_at(base + begin, end - begin)
+    return p.MemoryBytes(request.id, request.memory, begin, data)
+
+
+def _serve_read(request: p.ReadMemory | p.MemorySize, state: _State, channel: _Channel) -> None:
+    with state.lock:
+        store, memories, watch, finished = state.store, state.memories, state.watch, state.finished
+    if not 0 <= request.memory < len(memories):
+        why = f"no exported memory {request.memory}" if memories or store is not None else "the module has not been instantiated yet"
+        channel.send(p.Refused(request.id, why))
+        return
+    memory = memories[request.memory]
+    if store is not None:
+        channel.send(_read(memory, store._context(), request))
+    elif watch is not None and not finished:
+
+        def on_guest_thread(context: Any) -> None:
+            with state.lock:
+                done = state.store
+            channel.send(_read(memory, context if context is not None else done._context(), request))
+
+        watch.call_on_guest_thread(on_guest_thread)
+    else:
+        channel.send(p.Refused(request.id, "the run ended without an instance to read"))
+
+
+def _serve_globals(request: p.ReadGlobals, state: _State, channel: _Channel) -> None:
+    with state.lock:
+        store, globals_ = state.store, state.globals
+    if store is None:
+        channel.send(p.Refused(request.id, "globals can be read once the run has ended"))
+        return
+    values = []
+    for name, value in globals_:
+        current = value.value(store)
+        shown = current if isinstance(current, int | float) or current is None else repr(current)
+        values.append(p.GlobalValue(name, str(value.type(store).content), shown))
+    channel.send(p.Globals(request.id, tuple(values)))
 
 
 def main() -> int:
-    """Serve requests from stdin until `quit` or end of input."""
-    events = _Events(sys.stdout.buffer)
-    controls: dict[str, Any] = {}
+    """Serve requests from stdin until Quit or end of input."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the debugger's to handle, not ours
+    channel = _Channel(sys.stdout.buffer)
+    state = _State()
     runner: threading.Thread | None = None
     for raw in sys.stdin.buffer:
         try:
-            request = json.loads(raw)
-            op = request["op"]
-        except (ValueError, KeyError, TypeError):
-            events.send({"ev": "error", "message": "malformed request"})
+            request = p.decode(raw)
+        except p.ProtocolError as error:
+            channel.send(p.Refused(-1, error.message))
             continue
-        watch = controls.get("watch")
-        if op == "start" and runner is None:
-            runner = threading.Thread(target=_run, args=(request, events, controls), daemon=True)
+        with state.lock:
+            watch = state.watch
+        if isinstance(request, p.Start) and runner is None:
+            runner = threading.Thread(target=_run, args=(request, channel, state), daemon=True)
             runner.start()
-        elif op in ("pause", "resume") and watch is not None:
-            getattr(watch, op)()
-        elif op == "interrupt" and watch is not None:
-            watch.interrupt(str(request.get("reason", "interrupted by the user")))
-        elif op in ("read_memory", "memory_size", "globals"):
-            _post_mortem(request, controls, events)
-        elif op == "quit":
+        elif isinstance(request, p.Pause | p.Resume):
+            with state.lock:
+                state.paused = isinstance(request, p.Pause)
+            if watch is not None:
+                watch.pause() if isinstance(request, p.Pause) else watch.resume()
+        elif isinstance(request, p.Interrupt):
+            with state.lock:
+                state.interrupt = state.interrupt or request.reason
+            if watch is not None:
+                watch.interrupt(request.reason)
+        elif isinstance(request, p.ReadMemory | p.MemorySize):
+            _serve_read(request, state, channel)
+        elif isinstance(request, p.ReadGlobals):
+            _serve_globals(request, state, channel)
+        elif isinstance(request, p.Quit):
             break
         else:
-            events.send({"ev": "error", "message": f"cannot {op} now"})
+            channel.send(p.Refused(getattr(request, "id", -1), f"cannot {getattr(request, 'TYPE', '?')} now"))
     sys.stdout.flush()
     # Skip interpreter teardown: wasmtime's worker threads may panic while Python shuts down.
     os._exit(0)
-
-
-def _post_mortem(request: dict[str, Any], controls: dict[str, Any], events: _Events) -> None:
-    store, memories = controls.get("store"), controls.get("memories") or []
-    if store is None:
-        events.send({"ev": "error", "message": "no finished run to inspect"})
-        return
-    if request["op"] == "globals":
-        values = []
-        for name, value in controls.get("globals", []):
-            current = value.value(store)
-            shown = current if isinstance(current, int | float) or current is None else repr(current)
-            values.append({"name": name, "type": str(value.type(store).content), "value": shown})
-        events.send({"ev": "globals", "globals": values})
-        return
-    index = int(request.get("memory", 0))
-    if not 0 <= index < len(memories):
-        events.send({"ev": "error", "message": f"no memory {index}"})
-        return
-    memory = memories[index]
-    size = memory.data_len(store)
-    if request["op"] == "memory_size":
-        events.send({"ev": "memory_size", "memory": index, "bytes": size})
-        return
-    address, length = int(request["address"]), min(int(request["length"]), 1 << 20)
-    start, end = max(0, address), min(size, address + length)
-    data = memory.read(store, start, end) if start < end else b""
-    events.send({"ev": "memory", "memory": index, "address": start, "data": base64.b64encode(bytes(data)).decode()})
 
 
 if __name__ == "__main__":

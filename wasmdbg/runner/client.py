@@ -1,106 +1,232 @@
-"""The debugger's side of the agent: spawn it, talk to it, and survive it dying."""
+"""The debugger's side of the agent: spawn it, talk to it in the typed protocol, and survive it dying.
+
+One reader thread reads everything the agent writes and routes it: replies go to the request
+that is waiting for them (matched by id), events to a queue that `next_event` drains. `send` and
+`request` may be called from any thread. If the agent dies, the queue gets a synthesized
+`Finished(engine_crashed)` saying with which signal or status and what the engine printed last,
+and every waiting request fails at once.
+"""
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
+import queue
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from typing import Any
+import threading
+from dataclasses import replace
+from typing import IO
 
-ENGINE_CRASHED = "engine_crashed"
+from wasmdbg.errors import WasmdbgError
+from wasmdbg.runner import protocol as p
+
+_STDERR_TAIL = 65536
+"""Bytes of the agent's stderr kept to explain a crash."""
+
+
+class AgentGoneError(WasmdbgError):
+    """The agent is not there to answer: it crashed, was ended, or the reply did not come in time."""
+
+
+class _Pending:
+    """A request waiting for its reply."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.reply: p.Reply | None = None
 
 
 class Agent:
-    """One agent process. Events arrive in order; if the agent dies, a final `engine_crashed`
-    outcome event says with which signal or exit status, and what it printed last."""
+    """One agent process, started at construction; close it (or use `with`) to end it.
 
-    def __init__(self) -> None:
+    Args:
+        stdin_fd: a descriptor of this process to hand the agent as the guest's stdin; it is
+            reachable there as `/dev/fd/N` (see `guest_stdin`).
+    """
+
+    def __init__(self, *, stdin_fd: int | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()
+        self.output_dir = tempfile.mkdtemp(prefix="wasmdbg-run-")
+        """The private directory the agent's guest output files go to; removed by `close`."""
         env = dict(os.environ)
         env.pop("WASMTIME_BACKTRACE_DETAILS", None)  # the caller's environment must not change the run
+        passed = () if stdin_fd is None else (stdin_fd,)
+        self.guest_stdin = None if stdin_fd is None else f"/dev/fd/{stdin_fd}"
+        """The path the agent opens for the passed descriptor, or None."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "wasmdbg.runner.agent"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,
+            pass_fds=passed,
+            # Its own process group: a Ctrl-C at the terminal is the debugger's to handle (it
+            # interrupts the guest and reports where it was), not a signal that kills the engine.
+            process_group=0,
         )
-        self.received: list[dict[str, Any]] = []
-        """Every event so far, including samples (the engine_crashed report lists how many)."""
+        self._ids = itertools.count(1)
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, _Pending] = {}
+        self._pending_lock = threading.Lock()
+        self._events: queue.Queue[p.Event] = queue.Queue()
+        self._finished: p.Finished | None = None
+        self._gone = threading.Event()
+        self.events_received = 0
+        """Events (samples included) read so far."""
+        self._reader = threading.Thread(target=self._read, name="wasmdbg-agent-reader", daemon=True)
+        self._reader.start()
 
-    def send(self, op: str, **fields: Any) -> None:
-        """A request; silently dropped once the agent is gone (its death is reported as an event)."""
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write((json.dumps({"op": op, **fields}) + "\n").encode())
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass
+    # -- sending --------------------------------------------------------------------------------
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """Events until the outcome (inclusive), or a synthesized engine_crashed one."""
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
+    def send(self, request: p.Request) -> int:
+        """Send a request from any thread, with a fresh id (returned); dropped once the agent is gone."""
+        request_id = next(self._ids)
+        self._write(replace(request, id=request_id))
+        return request_id
+
+    def _write(self, request: p.Request) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        with self._send_lock:
             try:
-                event = json.loads(raw)
-            except ValueError:
+                stdin.write(p.encode(request))
+                stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # its death is reported by the reader
+
+    def request(self, request: p.ReadMemory | p.MemorySize | p.ReadGlobals, timeout_s: float = 10.0) -> p.Reply:
+        """Send a request and wait for the reply with its id; events arriving meanwhile are kept.
+
+        Raises:
+            AgentGoneError: the agent died or did not answer within `timeout_s`.
+        """
+        pending = _Pending()
+        request_id = next(self._ids)
+        with self._pending_lock:
+            if self._gone.is_set():
+                raise AgentGoneError("the engine process has ended, so there is nothing to read")
+            self._pending[request_id] = pending
+        self._write(replace(request, id=request_id))
+        answered = pending.done.wait(timeout_s)
+        with self._pending_lock:
+            self._pending.pop(request_id, None)
+        if pending.reply is None:
+            if answered or self._gone.is_set():
+                raise AgentGoneError("the engine process ended before it answered")
+            raise AgentGoneError(f"the engine did not answer within {timeout_s:g} s (the guest may be in a host call)")
+        return pending.reply
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def next_event(self, timeout_s: float | None = None) -> p.Event | None:
+        """The next event, waiting at most `timeout_s` (None: until one comes); None on timeout.
+
+        After the run's Finished (real or synthesized) no more events come.
+        """
+        try:
+            return self._events.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the agent process is still running."""
+        return not self._gone.is_set()
+
+    @property
+    def finished(self) -> p.Finished | None:
+        """The run's Finished event once it has arrived (or was synthesized)."""
+        return self._finished
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        for raw in stdout:
+            try:
+                message = p.decode(raw)
+            except p.ProtocolError:
+                continue  # not ours (a stray print in the engine): never fatal
+            if p.is_reply(message):
+                reply_to = getattr(message, "reply_to", -1)
+                with self._pending_lock:
+                    pending = self._pending.get(reply_to)
+                if pending is not None:
+                    pending.reply = message  # type: ignore[assignment]
+                    pending.done.set()
                 continue
-            self.received.append(event)
-            yield event
-            if event.get("ev") == "outcome":
-                return
-        yield self._crash()
+            self.events_received += 1
+            if isinstance(message, p.Finished):
+                self._finished = message
+            self._events.put(message)  # type: ignore[arg-type]
+        self._on_exit()
 
-    def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        """A post-mortem request and its one reply event."""
-        self.send(op, **fields)
-        assert self.process.stdout is not None
-        raw = self.process.stdout.readline()
-        if not raw:
-            return self._crash()
-        reply: dict[str, Any] = json.loads(raw)
-        return reply
+    def _on_exit(self) -> None:
+        with self._pending_lock:
+            self._gone.set()
+            for pending in self._pending.values():
+                pending.done.set()
+        if self._finished is None:
+            crash = self._crash()
+            self._finished = crash
+            self._events.put(crash)
 
-    def _crash(self) -> dict[str, Any]:
-        status = self.process.wait(timeout=10)
-        self._stderr.seek(0)
-        tail = self._stderr.read()[-65536:].decode("utf-8", "replace").strip().splitlines()
+    def _crash(self) -> p.Finished:
+        try:
+            status = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            status = self.process.wait()
+        tail = self._stderr_tail()
         cause = f"killed by {signal.Signals(-status).name}" if status < 0 else f"exited with status {status}"
         # A Rust panic prints `thread … panicked at file:line:col:` and the message on the next line.
         panic = next((i for i, line in enumerate(tail) if " panicked at " in line), None)
         if panic is not None:
             tail = tail[: panic + 2]
-        tail = [line[:300] for line in tail]
-        event: dict[str, Any] = {
-            "ev": "outcome",
-            "outcome": ENGINE_CRASHED,
-            "signal": -status if status < 0 else None,
-            "message": f"the engine process {cause}" + (f": {tail[-1]}" if tail else ""),
-            "events_received": len(self.received),
-            "frames": [],
-        }
-        self.received.append(event)
-        return event
+        message = f"the engine process {cause}" + (f": {tail[-1][:300]}" if tail else "")
+        outcome = p.Outcome(p.ENGINE_CRASHED, message=message)
+        return p.Finished(outcome, signal=-status if status < 0 else None)
+
+    def _stderr_tail(self) -> list[str]:
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            size = self._stderr.tell()
+            self._stderr.seek(max(0, size - _STDERR_TAIL))
+            return self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        except (OSError, ValueError):
+            return []
+
+    # -- ending ---------------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """End the agent at once (its death is then reported as engine_crashed unless a run finished)."""
+        try:
+            self.process.kill()
+        except OSError:
+            pass
 
     def close(self) -> None:
-        """Ask the agent to quit; kill it if it does not."""
-        self.send("quit")
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        """Ask the agent to quit, kill it if it does not, and remove everything it had on disk."""
+        if self.process.poll() is None:
+            self._write(p.Quit())
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
+        streams: tuple[IO[bytes] | None, ...] = (self.process.stdin, self.process.stdout)
+        for stream in streams:
             if stream is not None:
                 try:
                     stream.close()
                 except OSError:
                     pass  # the agent died with our requests unread
         self._stderr.close()
+        shutil.rmtree(self.output_dir, ignore_errors=True)
 
     def __enter__(self) -> Agent:
         return self

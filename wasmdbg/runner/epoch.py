@@ -165,8 +165,9 @@ class EpochWatch:
         self._ticker: threading.Thread | None = None
         self._stop_ticker = threading.Event()
         self._installed = False
+        self._calls: list[Callable[[ctypes._Pointer[ffi.wasmtime_context_t]], object]] = []
         self.callback_errors = 0
-        """How many times `on_tick` or a sample raised; the guest went on each time."""
+        """How many times `on_tick`, a sample or a guest-thread call raised; the guest went on each time."""
         self.last_tick: Tick | None = None
         """The most recent sample, or None before the first tick."""
 
@@ -255,6 +256,34 @@ class EpochWatch:
             self._cond.notify_all()
         self._engine.increment_epoch()
 
+    def call_on_guest_thread(self, call: Callable[[ctypes._Pointer[ffi.wasmtime_context_t]], object]) -> None:
+        """Run `call(context)` on the guest's thread at its next epoch check, or at once if it is paused there.
+
+        This is how the store is read while the guest runs: the bindings are not thread-safe, but
+        inside the callback the guest is stopped and the context is the store's. A guest inside a
+        host call runs the call when it re-enters wasm; `pending_calls()` hands back what never ran.
+        """
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+        self._engine.increment_epoch()
+
+    def pending_calls(self) -> list[Callable[[ctypes._Pointer[ffi.wasmtime_context_t]], object]]:
+        """Take the calls that have not run (after the guest's call ended, run them with the store's context)."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+        return calls
+
+    def _run_calls(self, context: ctypes._Pointer[ffi.wasmtime_context_t]) -> None:
+        """Run queued guest-thread calls; the caller holds `_cond`."""
+        while self._calls:
+            call = self._calls.pop(0)
+            try:
+                call(context)
+            except Exception:  # noqa: BLE001 - a failing reader must not kill the guest
+                self.callback_errors += 1
+                _log.exception("guest-thread call failed")
+
     @property
     def is_paused(self) -> bool:
         """True while the guest is blocked inside the callback."""
@@ -334,9 +363,11 @@ class EpochWatch:
                 self.callback_errors += 1
                 _log.exception("epoch watch on_tick failed")
         with self._cond:
+            self._run_calls(context)
             while self._paused and not self._stopped and self._interrupt_reason is None:
                 self._in_pause = True
                 self._cond.notify_all()
+                self._run_calls(context)
                 # Bounded, so a lost notification can never keep the guest blocked for good.
                 self._cond.wait(_PAUSE_POLL_S)
             if self._in_pause:

@@ -7,13 +7,26 @@ from collections.abc import Sequence
 import wasmtime
 
 from wasmdbg.errors import WasmdbgError
-from wasmdbg.runner.outcome import RETURNED, Outcome, classify
+from wasmdbg.runner.outcome import classify
+from wasmdbg.runner.protocol import ARITY, BAD_ARGUMENT, NO_EXPORT, RETURNED, Outcome
 
 _INT_BITS = {"i32": 32, "i64": 64}
 
 
-class InvokeArgumentError(WasmdbgError):
+class InvokeError(WasmdbgError):
+    """A call that cannot be made: no such export, the wrong number of arguments, an argument that does not fit."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """NO_EXPORT, ARITY or BAD_ARGUMENT (the protocol's error kinds)."""
+
+
+class InvokeArgumentError(InvokeError):
     """An --invoke argument that does not fit the parameter's type; a usage error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, BAD_ARGUMENT)
 
 
 def parse_argument(text: str, val_type: str) -> object:
@@ -45,30 +58,28 @@ def call_export(store: wasmtime.Store, instance: wasmtime.Instance, name: str, a
     """Call an exported function; any way the call ends becomes an Outcome.
 
     Raises:
-        WasmdbgError: no such exported function, or the wrong number of arguments.
+        InvokeError: no such exported function, or the wrong number of arguments.
     """
     export = instance.exports(store).get(name)
     if not isinstance(export, wasmtime.Func):
-        raise WasmdbgError(f"the module exports no function named {name!r}")
+        raise InvokeError(f"the module exports no function named {name!r}", NO_EXPORT)
     params = export.type(store).params
     if len(params) != len(arguments):
-        raise WasmdbgError(f"{name} takes {len(params)} argument(s), {len(arguments)} given")
+        raise InvokeError(f"{name} takes {len(params)} argument(s), {len(arguments)} given", ARITY)
     try:
         result = export(store, *arguments)
     except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
         return classify(error)
-    if result is None:
-        results: tuple[object, ...] = ()
-    elif isinstance(result, list | tuple):
-        results = tuple(result)
-    else:
-        results = (result,)
+    values = () if result is None else tuple(result) if isinstance(result, list | tuple) else (result,)
+    # Numbers as they are; references and other host objects as their repr, so the outcome stays plain data.
+    results = tuple(v if isinstance(v, int | float | str) or v is None else repr(v) for v in values)
     return Outcome(RETURNED, results=results)
 
 
-def parse_arguments(func_type: wasmtime.FuncType, texts: Sequence[str]) -> list[object]:
+def parse_arguments(func_type: wasmtime.FuncType, texts: Sequence[str], name: str = "the function") -> list[object]:
     """All arguments of an invoke, checked against the function's parameter types."""
     params = [str(p) for p in func_type.params]
     if len(params) != len(texts):
-        raise InvokeArgumentError(f"the function takes {len(params)} argument(s), {len(texts)} given")
+        types = f" ({', '.join(params)})" if params else ""
+        raise InvokeError(f"{name} takes {len(params)} argument(s){types}, {len(texts)} given", ARITY)
     return [parse_argument(text, param) for text, param in zip(texts, params)]

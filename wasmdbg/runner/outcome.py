@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import wasmtime
 
 from wasmdbg.facts import WASMTIME_FRAME_LIMIT
 from wasmdbg.facts import WASMTIME_UNKNOWN_OFFSET as UNKNOWN_OFFSET
 from wasmdbg.runner.epoch import INTERRUPT_PREFIX, error_frames
-
-EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR = (
-    "exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed", "error",
-)  # fmt: skip
-
+from wasmdbg.runner.protocol import ERROR, EXITED, INTERRUPTED, TIMEOUT, TRAPPED, GuestFrame, Outcome
 
 _MEMORY_FAULT = re.compile(
     r"memory fault at wasm address 0x(?P<address>[0-9a-fA-F]{1,16}) in linear memory of size 0x(?P<size>[0-9a-fA-F]{1,16})"
 )
 _TIMEOUT_REASON = "timeout"
-
-
-@dataclass(frozen=True, slots=True)
-class GuestFrame:
-    """One frame of the guest's stack as wasmtime reports it."""
-
-    func_index: int
-    module_offset: int | None
-    """None where wasmtime reports its unknown-offset sentinel."""
-    func_name: str | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The end of a run or an invoke."""
-
-    outcome: str
-    """"exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed" or "error"."""
-    exit_code: int | None = None
-    results: tuple[object, ...] | None = None
-    trap_kind: str | None = None
-    """The lowercased wasmtime TrapCode name: `integer_division_by_zero`, `out_of_fuel`, ..."""
-    message: str | None = None
-    fault_address: int | None = None
-    memory_size: int | None = None
-    frames: tuple[GuestFrame, ...] = field(default=())
-    frames_truncated: bool = False
 
 
 def _frames(error: BaseException) -> tuple[GuestFrame, ...]:

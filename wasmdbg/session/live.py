@@ -1,168 +1,276 @@
-"""One supervised run: the agent started, its events gathered, frames symbolized, a report built."""
+"""A live run you can steer: one agent, its events as they come, pause/resume/interrupt, post-mortem reads.
+
+`LiveRun` is what every front end drives: the CLI drains `events()` and prints output as it
+streams; the app's worker thread does the same and posts each event to the UI, while the UI thread
+calls `pause()`, `resume()` and `interrupt()`. After the outcome the agent stays up for
+`read_memory`, `memory_size` and `globals` until `close()`.
+
+The wall-clock limit holds whatever the guest does. The agent enforces it at epoch checks, which
+a guest blocked in a host call (reading a FIFO, say) never reaches; so the parent keeps its own
+deadline, the limit plus a grace period, after which it kills the agent and reports `timeout`
+itself. An interrupt that the guest cannot take for the same reason ends the same way.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
 
-from wasmdbg.explanation import explain
-from wasmdbg.symbols.frames import SourceFrame
-from wasmdbg.runner.client import Agent
-from wasmdbg.runner.limits import RunLimits, memory_cap_hit
-from wasmdbg.runner.sandbox import DirGrant
-from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
-from wasmdbg.wasm.files import read_module_file
-from wasmdbg.wasm.module import WasmModule, read_module
+from wasmdbg.errors import WasmdbgError
+from wasmdbg.runner import protocol as p
+from wasmdbg.runner.client import Agent, AgentGoneError
+from wasmdbg.runner.grants import DirGrant
+from wasmdbg.runner.limits import RunLimits
 
-PAGE = 65536
+STDIN_INHERIT = "-"
+"""`RunRequest.stdin` value meaning wasmdbg's own stdin (the terminal or pipe it was started with)."""
 
-# Exit statuses of `wasmdbg run`, as the wasmtime CLI: the guest's code, 134 for any trap.
-TRAP_EXIT = 134
+GRACE_S = 1.0
+"""How long past a deadline (the timeout, or an interrupt) the parent waits before it ends the agent itself."""
+START_ALLOWANCE_S = 120.0
+"""How long compiling a module may take before the parent gives up on the agent."""
+MAX_SAMPLES = 20_000
+"""Samples kept for the report; past this, every other one is dropped (the chart keeps its shape)."""
+_POLL_S = 0.1
+
+
+class RunCancelledError(WasmdbgError):
+    """The caller's cancel event was set before the run finished."""
 
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What to run and how."""
+    """How to run a module: guest arguments, grants and limits (the module is the session's)."""
 
-    module: str
     args: Sequence[str] = ()
     argv0: str | None = None
     env: Sequence[tuple[str, str]] = ()
     dirs: Sequence[DirGrant] = ()
     stdin: str | None = None
+    """A file for the guest's stdin, STDIN_INHERIT for wasmdbg's own, or None for an empty one."""
     limits: RunLimits = field(default_factory=RunLimits)
     invoke: str | None = None
     invoke_args: Sequence[str] = ()
     unknown_imports_trap: bool = False
-    symbolize: SymbolizeOptions = field(default_factory=SymbolizeOptions)
+    tick_s: float = 0.01
+    """How often the guest is sampled (and can be paused or interrupted)."""
 
 
-def exit_status(outcome: str, exit_code: int | None) -> int:
-    """The process exit status for an outcome, as wasmtime's CLI gives it."""
-    if outcome == "exited":
-        return exit_code if exit_code is not None else 0
-    if outcome == "returned":
-        return 0
-    if outcome in ("trapped", "timeout", "interrupted"):
-        return TRAP_EXIT
-    return 1
+class LiveRun:
+    """One run of a module in its own agent process; use it as a context manager.
 
-
-def run(request: RunRequest, on_output: Callable[[str, bytes], None] | None = None) -> dict[str, Any]:
-    """Run the module in an agent and return the report (the `wasmdbg run --format json` shape).
+    Args:
+        module_path: the module to run (binary or text format).
+        request: arguments, grants and limits.
+        cancel: set it (from any thread) to end the run at once; `events()` then stops without a
+            Finished event. The app's worker passes its own cancelled-event here.
 
     Raises:
-        WasmdbgError: the module file cannot be read or is malformed.
+        WasmdbgError: the stdin file cannot be opened.
     """
-    data = read_module_file(request.module)
-    module = read_module(data)
-    argv = [request.argv0 or os.path.basename(request.module), *request.args]
-    limits = request.limits
-    samples: list[dict[str, Any]] = []
-    streams: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
-    with Agent() as agent:
-        agent.send(
-            "start",
-            module=os.path.abspath(request.module),
-            argv=argv,
-            env=[list(p) for p in request.env],
-            dirs=[{"host": d.host, "guest": d.guest, "writable": d.writable} for d in request.dirs],
-            stdin=request.stdin,
-            limits={
-                "max_memory_bytes": limits.max_memory_bytes,
-                "fuel": limits.fuel,
-                "timeout_s": limits.timeout_s,
-                "max_wasm_stack": limits.max_wasm_stack,
-            },
-            invoke=None if request.invoke is None else {"name": request.invoke, "args": list(request.invoke_args)},
-            unknown_imports_trap=request.unknown_imports_trap,
+
+    def __init__(self, module_path: str, request: RunRequest, *, cancel: threading.Event | None = None) -> None:
+        self.request = request
+        self.cancel = cancel or threading.Event()
+        self.samples: list[p.Sample] = []
+        """Samples so far (thinned past MAX_SAMPLES)."""
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        """Guest output as forwarded (the agent forwards at most 1 MiB per stream)."""
+        self.finished: p.Finished | None = None
+        """The outcome, once it has come."""
+        self.last_sample: p.Sample | None = None
+        self._started_at: float | None = None
+        self._deadline: float | None = None
+        self._interrupted: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._stride = 1
+        self._seen = 0
+        stdin_fd = os.dup(0) if request.stdin == STDIN_INHERIT else None
+        try:
+            self._agent = Agent(stdin_fd=stdin_fd)
+        finally:
+            if stdin_fd is not None:
+                os.close(stdin_fd)  # the agent has its own copy
+        stdin = self._agent.guest_stdin if request.stdin == STDIN_INHERIT else request.stdin
+        argv = (request.argv0 or os.path.basename(module_path), *request.args)
+        self._agent.send(
+            p.Start(
+                module=os.path.abspath(module_path),
+                argv=tuple(argv),
+                output_dir=self._agent.output_dir,
+                env=tuple(request.env),
+                dirs=tuple(request.dirs),
+                stdin=None if stdin is None else os.path.abspath(stdin) if stdin != self._agent.guest_stdin else stdin,
+                limits=request.limits,
+                invoke=request.invoke,
+                invoke_args=tuple(request.invoke_args),
+                unknown_imports_trap=request.unknown_imports_trap,
+                tick_s=request.tick_s,
+            )
         )
-        outcome: dict[str, Any] = {}
-        for event in agent.events():
-            kind = event.get("ev")
-            if kind == "sample":
-                pages = event.get("memory_pages") or [None]
-                samples.append({"t": event["t"], "memory_pages": pages[0], "fuel_consumed": event.get("fuel_consumed")})
-            elif kind == "output":
-                chunk = base64.b64decode(event["data"])
-                streams[event["stream"]] += chunk
-                if on_output is not None:
-                    on_output(event["stream"], chunk)
-            elif kind == "outcome":
-                outcome = event
-    symbolizer = Symbolizer.for_module(module, request.module, request.symbolize)
-    raw_frames = outcome.get("frames") or []
-    symbolized = [_frames(symbolizer, f) for f in raw_frames]
-    pages = (outcome.get("memory_pages") or [None])[0]
-    peak = (outcome.get("peak_pages") or [None])[0]
-    hits = _limits_hit(outcome, limits, peak)
-    report: dict[str, Any] = {
-        "outcome": outcome.get("outcome"),
-        "exit_code": outcome.get("exit_code"),
-        "results": outcome.get("results"),
-        "trap": None,
-        "explanation": "",
-        "frames": [
-            {"func_index": raw[0], "module_offset": raw[1], **_frame_json(frame)}
-            for raw, frames in zip(raw_frames, symbolized)
-            for frame in frames
-        ],
-        "frames_truncated": bool(outcome.get("frames_truncated")),
-        "fuel_consumed": outcome.get("fuel_consumed"),
-        "memory": {"pages": pages, "peak_pages": peak, "limit_bytes": limits.max_memory_bytes},
-        "limits": limits.to_json(),
-        "limits_hit": hits,
-        "samples": samples,
-        "stdout": streams["stdout"].decode("utf-8", "replace"),
-        "stderr": streams["stderr"].decode("utf-8", "replace"),
-        "stdout_dropped": outcome.get("stdout_dropped", 0),
-        "stderr_dropped": outcome.get("stderr_dropped", 0),
-        "duration_s": outcome.get("duration_s"),
-        "module": {"path": request.module, "sha256": hashlib.sha256(data).hexdigest()},
-        "notes": list(symbolizer.notes),
-        "message": outcome.get("message"),
-    }
-    if outcome.get("outcome") in ("trapped",):
-        report["trap"] = {
-            "kind": outcome.get("trap_kind"),
-            "message": outcome.get("message"),
-            "fault_address": outcome.get("fault_address"),
-            "memory_size": outcome.get("memory_size"),
-        }
-    report["explanation"] = _explain(outcome, symbolized, module, report["stderr"], limits)
-    report["exit_status"] = exit_status(str(outcome.get("outcome")), outcome.get("exit_code"))
-    return report
+        self._deadline = time.monotonic() + START_ALLOWANCE_S + (request.limits.timeout_s or 0)
 
+    # -- events ---------------------------------------------------------------------------------
 
-def _frames(symbolizer: Symbolizer, raw: Sequence[Any]) -> list[SourceFrame]:
-    func_index, offset = raw[0], raw[1]
-    if offset is None:  # wasmtime could not place this frame (e.g. the stack-overflow probe)
-        return [symbolizer.function_name(func_index)]
-    return list(symbolizer.symbolize(offset).frames) or [symbolizer.function_name(func_index)]
+    def events(self) -> Iterator[p.Started | p.Sample | p.Output | p.Finished]:
+        """Events until the run's Finished (inclusive); ends early, without one, when `cancel` is set."""
+        while self.finished is None:
+            if self.cancel.is_set():
+                self._agent.kill()
+                return
+            now = time.monotonic()
+            deadline = self._current_deadline()
+            if deadline is not None and now >= deadline:
+                yield self._end_stuck_run()
+                return
+            wait = _POLL_S if deadline is None else max(0.0, min(_POLL_S, deadline - now))
+            event = self._agent.next_event(wait)
+            if event is None:
+                continue
+            self._record(event)
+            yield event
 
+    def wait(self) -> p.Finished:
+        """Drain the events and return the outcome.
 
-def _frame_json(frame: SourceFrame) -> dict[str, Any]:
-    data = frame.to_json()
-    data.pop("linkage_name", None)
-    return data
+        Raises:
+            RunCancelledError: `cancel` was set first.
+        """
+        for _ in self.events():
+            pass
+        if self.finished is None:
+            raise RunCancelledError("the run was cancelled")
+        return self.finished
 
+    def _record(self, event: p.Event) -> None:
+        if isinstance(event, p.Started):
+            self._started_at = time.monotonic()
+            timeout = self.request.limits.timeout_s
+            self._deadline = None if timeout is None else self._started_at + timeout + GRACE_S
+        elif isinstance(event, p.Sample):
+            self.last_sample = event
+            self._seen += 1
+            if self._seen % self._stride == 0:
+                self.samples.append(event)
+                if len(self.samples) > MAX_SAMPLES:
+                    self.samples = self.samples[::2]
+                    self._stride *= 2
+        elif isinstance(event, p.Output):
+            (self.stdout if event.stream == p.STDOUT else self.stderr).extend(event.data)
+        elif isinstance(event, p.Finished):
+            self.finished = event
 
-def _limits_hit(outcome: dict[str, Any], limits: RunLimits, peak_pages: int | None) -> list[str]:
-    hits = []
-    if peak_pages is not None and memory_cap_hit(peak_pages * PAGE, limits.max_memory_bytes):
-        hits.append("memory")
-    if outcome.get("trap_kind") == "out_of_fuel":
-        hits.append("fuel")
-    if outcome.get("outcome") == "timeout":
-        hits.append("timeout")
-    return hits
+    def _current_deadline(self) -> float | None:
+        with self._lock:
+            interrupted = self._interrupted
+        candidates = [d for d in (self._deadline, interrupted[1] if interrupted else None) if d is not None]
+        return min(candidates) if candidates else None
 
+    def _end_stuck_run(self) -> p.Finished:
+        """The guest did not reach an epoch check in time (blocked in a host call): end the agent and say so."""
+        self._agent.kill()
+        with self._lock:
+            interrupted = self._interrupted
+        timeout = self.request.limits.timeout_s
+        elapsed = time.monotonic() - self._started_at if self._started_at is not None else None
+        stuck = "the guest was blocked outside wasm code (in a host call such as a read of stdin), so wasmdbg ended the engine"
+        if interrupted is not None and (self._deadline is None or interrupted[1] <= self._deadline):
+            outcome = p.Outcome(p.INTERRUPTED, message=f"{interrupted[0]}; {stuck}")
+        elif self._started_at is None:
+            outcome = p.Outcome(p.ERROR, message=f"the engine did not start within {START_ALLOWANCE_S:g} s", error_kind=p.COMPILE)
+        else:
+            outcome = p.Outcome(p.TIMEOUT, message=f"timeout after {timeout:g} s; {stuck}")
+        last = self.last_sample
+        pages = last.memory_pages if last else ()
+        peaks = [max((s.memory_pages[i] for s in self.samples if len(s.memory_pages) > i), default=0) for i in range(len(pages))]
+        finished = p.Finished(
+            outcome,
+            fuel_consumed=last.fuel_consumed if last else None,
+            memory_pages=pages,
+            peak_pages=tuple(peaks),
+            page_bytes=last.page_bytes if last else (),
+            duration_s=None if elapsed is None else round(elapsed, 4),
+            ended_by_parent=True,
+            fuel_exact=False,
+        )
+        self.finished = finished
+        return finished
 
-def _explain(
-    outcome: dict[str, Any], frames: list[list[SourceFrame]], module: WasmModule, stderr: str, limits: RunLimits
-) -> str:
-    return explain(outcome, frames, module, stderr=stderr, limits=limits)
+    # -- control, from any thread ---------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Hold the guest at its next epoch check (the chart and output stop too)."""
+        self._agent.send(p.Pause())
+
+    def resume(self) -> None:
+        """Let a paused guest go on."""
+        self._agent.send(p.Resume())
+
+    def interrupt(self, reason: str = "interrupted by the user") -> None:
+        """End the guest's call where it is; the outcome (`interrupted`) carries its frames.
+
+        If the guest cannot take the interrupt within GRACE_S (it is blocked in a host call), the
+        agent is ended and the outcome says so.
+        """
+        with self._lock:
+            if self._interrupted is None:
+                self._interrupted = (reason, time.monotonic() + GRACE_S)
+        self._agent.send(p.Interrupt(reason))
+
+    # -- reads, while running or post-mortem ----------------------------------------------------
+
+    def read_memory(self, address: int, length: int, memory: int = 0) -> bytes:
+        """Bytes of an exported memory from `address` (fewer past its end).
+
+        Raises:
+            WasmdbgError: no such memory, or the engine is gone or did not answer.
+        """
+        reply = self._ask(p.ReadMemory(address, length, memory))
+        assert isinstance(reply, p.MemoryBytes)
+        return reply.data
+
+    def memory_size(self, memory: int = 0) -> int:
+        """Bytes of an exported memory now."""
+        reply = self._ask(p.MemorySize(memory))
+        assert isinstance(reply, p.MemorySizeReply)
+        return reply.size_bytes
+
+    def globals(self) -> tuple[p.GlobalValue, ...]:
+        """The exported globals' values after the run (a running guest's globals cannot be read)."""
+        reply = self._ask(p.ReadGlobals())
+        assert isinstance(reply, p.Globals)
+        return reply.globals
+
+    def _ask(self, request: p.ReadMemory | p.MemorySize | p.ReadGlobals) -> p.Reply:
+        try:
+            reply = self._agent.request(request)
+        except AgentGoneError as error:
+            raise WasmdbgError(error.message) from None
+        if isinstance(reply, p.Refused):
+            raise WasmdbgError(reply.message)
+        return reply
+
+    @property
+    def engine_alive(self) -> bool:
+        """Whether post-mortem reads can still be served."""
+        return self._agent.alive
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End the agent and remove everything it had on disk."""
+        self._agent.close()
+
+    def __enter__(self) -> LiveRun:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+

@@ -1,14 +1,27 @@
-"""Pasted backtraces symbolized: each recognised wasm frame matched against the module and resolved."""
+"""Pasted backtraces symbolized: each recognised wasm frame matched against the module and resolved.
+
+A frame that does not fit the module (function index out of range, offset outside the printed
+function or not on an instruction, a printed name the module contradicts) is not symbolized: a
+plausible source line for another build's address would be worse than none. It keeps its reasons
+in `warnings` and has no `frames`. A trace is judged as a whole: once one of its frames does not
+fit, the others are not symbolized either (another build can share code at the same offsets, such
+as its libc), and each says which frame gave the trace away.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-from wasmdbg.backtrace.matching import MISMATCH, match_frame, module_offset, trace_warnings
+from wasmdbg.backtrace.matching import NOT_THIS_BINARY, match_frame, module_offset, trace_warnings
 from wasmdbg.backtrace.model import RawFrame, Trace
+from wasmdbg.findings import IN_HEADER, MISMATCH, NO_CODE_SECTION, NOT_BOUNDARY, NOT_IN_BODY, OUTSIDE_CODE, Finding
 from wasmdbg.symbols.demangle import demangle
 from wasmdbg.symbols.frames import INDEX, SourceFrame
 from wasmdbg.symbols.symbolizer import Symbolizer
+
+MISFITS = frozenset({MISMATCH, NOT_BOUNDARY, IN_HEADER, OUTSIDE_CODE, NOT_IN_BODY, NO_CODE_SECTION})
+"""Finding kinds that mean a frame does not fit the module, so it is not symbolized."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,14 +29,29 @@ class PastedFrame:
     """One recognised wasm frame of a pasted trace and what wasmdbg makes of it."""
 
     raw: RawFrame
+    """The frame as the runtime printed it."""
     trace: Trace
+    """The trace it belongs to."""
     module_offset: int | None
+    """The offset from the module's first byte, when the printed offset could be converted."""
     func_index: int | None
+    """The function it lies in (from the offset when that fits, else as printed)."""
     frames: tuple[SourceFrame, ...]
-    warnings: tuple[str, ...]
+    """Innermost first; empty without a module, and when the frame does not fit it."""
+    warnings: tuple[Finding, ...]
+    """About the whole trace (`TRUNCATED`), then this frame; a kind in `MISFITS` says why it does not fit."""
 
-    def to_json(self) -> dict[str, object]:
-        """The object `symbolize --format json` prints per recognised frame (a contract: extend only)."""
+    @property
+    def fits(self) -> bool:
+        """False when a warning says the frame does not belong to the module (a kind in `MISFITS`)."""
+        return not any(w.kind in MISFITS for w in self.warnings)
+
+    def to_json(self, describe: Callable[[Finding], str] = str) -> dict[str, object]:
+        """The object `symbolize --format json` prints per recognised frame (a contract: extend only).
+
+        Args:
+            describe: how a warning reads as a string (a front end may add its hints).
+        """
         raw = self.raw
         return {
             "line_no": raw.line_no,
@@ -41,35 +69,71 @@ class PastedFrame:
             "inlined": raw.inlined,
             "trap_reason": self.trace.trap_reason,
             "frames": [frame.to_json() for frame in self.frames],
-            "warnings": list(self.warnings),
+            "warnings": [describe(w) for w in self.warnings],
         }
 
 
-def symbolize_traces(traces: list[Trace], symbolizer: Symbolizer | None) -> list[PastedFrame]:
-    """Every wasm frame of `traces`, resolved against the symbolizer's module when there is one."""
-    out = []
+def symbolize_traces(traces: Sequence[Trace], symbolizer: Symbolizer | None) -> list[PastedFrame]:
+    """Every wasm frame of `traces`, resolved against the symbolizer's module when there is one.
+
+    Args:
+        traces: as `backtrace.detect.parse_text` finds them.
+        symbolizer: the module's; None to report the frames as parsed, without symbolization.
+
+    Returns:
+        One PastedFrame per wasm frame, in trace order.
+    """
+    out: list[PastedFrame] = []
     for trace in traces:
         whole = trace_warnings(trace)
-        for raw in trace.frames:
-            if symbolizer is None:
-                out.append(PastedFrame(raw, trace, module_offset(raw, None), raw.func_index, (), whole))
-            else:
-                out.append(_resolve(raw, trace, symbolizer, whole))
+        if symbolizer is None:
+            out.extend(
+                PastedFrame(raw, trace, module_offset(raw, None), raw.func_index, (), whole) for raw in trace.frames
+            )
+        else:
+            out.extend(_judged_together([_resolve(raw, trace, symbolizer, whole) for raw in trace.frames]))
     return out
 
 
-def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[str, ...]) -> PastedFrame:
+def _judged_together(frames: list[PastedFrame]) -> list[PastedFrame]:
+    """One trace's frames; if any does not fit, the ones that seemed to fit lose their frames too."""
+    misfit = next((frame for frame in frames if not frame.fits), None)
+    if misfit is None:
+        return frames
+    reason = Finding(
+        MISMATCH,
+        f"another frame of this trace (line {misfit.raw.line_no}) does not fit this module: {NOT_THIS_BINARY}",
+    )
+    return [
+        replace(frame, frames=(), warnings=(*frame.warnings, reason)) if frame.fits else frame for frame in frames
+    ]
+
+
+def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[Finding, ...]) -> PastedFrame:
     matched = match_frame(raw, symbolizer.module)
-    warnings = list(whole) + list(matched.warnings)
+    warnings = [*whole, *matched.warnings]
     frames: tuple[SourceFrame, ...] = ()
-    if matched.module_offset is not None and not any(MISMATCH in w for w in matched.warnings):
-        result = symbolizer.symbolize(matched.module_offset)
-        frames = result.frames
-        warnings += [w for w in result.warnings if "--code-offsets" not in w]
-    elif matched.func_index is not None:
-        frames = (symbolizer.function_name(matched.func_index),)
-    if raw.func_name and matched.func_index is not None:
-        known = symbolizer.function_name(matched.func_index)
+    if not any(w.kind in MISFITS for w in matched.warnings):
+        if matched.module_offset is not None:
+            result = symbolizer.symbolize(matched.module_offset)
+            frames = result.frames
+            warnings += result.warnings  # not on an instruction: a misfit too
+        elif matched.func_index is not None:
+            frames = (symbolizer.function_name(matched.func_index),)  # no offset printed: the function only
+    contradiction = _name_contradiction(raw, matched.func_index, frames, symbolizer)
+    if contradiction is not None:
+        warnings.append(contradiction)
+    if any(w.kind in MISFITS for w in warnings):
+        frames = ()  # no plausible wrong lines for a frame of another binary
+    return PastedFrame(raw, trace, matched.module_offset, matched.func_index, frames, tuple(warnings))
+
+
+def _name_contradiction(
+    raw: RawFrame, func_index: int | None, frames: tuple[SourceFrame, ...], symbolizer: Symbolizer
+) -> Finding | None:
+    """A MISMATCH when the printed name denotes another function than the module's `func_index`."""
+    if raw.func_name and func_index is not None:
+        known = symbolizer.function_name(func_index)
         module_name = symbolizer.module.names.module if symbolizer.module.names else None
         printed = raw.func_name
         if module_name and printed.startswith(module_name + "."):
@@ -77,13 +141,14 @@ def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[s
         # Runtimes name a frame from the name section or, with DWARF, as DWARF does (inlined callees too).
         candidates = [known, *frames]
         if known.source != INDEX and known.function and not any(
-            names_agree(printed, candidate, matched.func_index) for candidate in candidates
+            names_agree(printed, candidate, func_index) for candidate in candidates
         ):
-            warnings.append(
-                f"the trace names function {matched.func_index} {raw.func_name!r}, this module {known.function!r}: "
-                f"{MISMATCH}"
+            return Finding(
+                MISMATCH,
+                f"the trace names function {func_index} {raw.func_name!r}, this module {known.function!r}: "
+                f"{NOT_THIS_BINARY}",
             )
-    return PastedFrame(raw, trace, matched.module_offset, matched.func_index, frames, tuple(warnings))
+    return None
 
 
 def names_agree(printed: str, known: SourceFrame, func_index: int) -> bool:

@@ -1,4 +1,4 @@
-"""Finding a module's DWARF: in the module, in `--debug-file`, or where `external_debug_info` points.
+"""Finding a module's DWARF: in the module, in a given debug file, or where `external_debug_info` points.
 
 A stripped production module names its debug file in an `external_debug_info` section. That name
 comes from the module, which is untrusted, so it is followed only to a relative path inside the
@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wasmdbg.errors import WasmdbgError
+from wasmdbg.findings import (
+    DEBUG_FILE_ABSOLUTE,
+    DEBUG_FILE_MISSING,
+    DEBUG_FILE_OUTSIDE,
+    DEBUG_FILE_UNUSABLE,
+    DEBUG_FILE_URL,
+    Finding,
+)
 from wasmdbg.text import printable
-from wasmdbg.wasm.files import read_module_file
+from wasmdbg.runner.text_format import module_bytes
 from wasmdbg.wasm.module import WasmModule, read_module
 
 
@@ -31,8 +39,13 @@ class DebugInfo:
     """The module whose `.debug_*` sections (and name section) describe the code."""
     path: str | None
     """The debug file, or None when the DWARF is in the module itself or absent."""
-    notes: tuple[str, ...] = ()
-    """One-line explanations of what was not used and why."""
+    findings: tuple[Finding, ...] = ()
+    """What was not used and why (kinds `DEBUG_FILE_*`), worded without CLI flags."""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The findings' messages, for callers that show plain text without a front end's hints."""
+        return tuple(finding.message for finding in self.findings)
 
     def dwarf_sections(self) -> dict[str, bytes]:
         """`.debug_*` section name -> payload (the first of each name)."""
@@ -62,24 +75,24 @@ def check_match(module: WasmModule, debug: WasmModule, debug_path: str) -> None:
 
 
 def _load_debug_file(module: WasmModule, path: str) -> WasmModule:
-    debug = read_module(read_module_file(path))
+    debug = read_module(module_bytes(path))
     check_match(module, debug, path)
     return debug
 
 
-def external_debug_path(module_path: str, name: str) -> tuple[Path | None, str | None]:
+def external_debug_path(module_path: str, name: str) -> tuple[Path | None, Finding | None]:
     """Where `external_debug_info` may lead: (path, None), or (None, why it is not followed)."""
     shown = printable(name)
     if "://" in name or name.startswith(("//", "\\\\")):
-        return None, f"external_debug_info names a URL ({shown}); wasmdbg never fetches: pass the file with --debug-file"
+        return None, Finding(DEBUG_FILE_URL, f"external_debug_info names a URL ({shown}); wasmdbg never fetches")
     if os.path.isabs(name) or (len(name) > 1 and name[1] == ":"):
-        return None, f"external_debug_info names an absolute path ({shown}); pass it with --debug-file to use it"
+        return None, Finding(DEBUG_FILE_ABSOLUTE, f"external_debug_info names an absolute path ({shown})")
     directory = Path(module_path).resolve().parent
     candidate = (directory / name).resolve()
     if candidate.parent != directory and directory not in candidate.parents:
-        return None, f"external_debug_info points outside the module's directory ({shown}); pass it with --debug-file"
+        return None, Finding(DEBUG_FILE_OUTSIDE, f"external_debug_info points outside the module's directory ({shown})")
     if not candidate.is_file():
-        return None, f"external_debug_info names {shown}, which is not beside the module"
+        return None, Finding(DEBUG_FILE_MISSING, f"external_debug_info names {shown}, which is not beside the module")
     return candidate, None
 
 
@@ -99,9 +112,11 @@ def find_debug_info(module: WasmModule, module_path: str | None, debug_file: str
         return DebugInfo(module, None)
     path, why_not = external_debug_path(module_path, module.external_debug_info)
     if path is None:
-        return DebugInfo(module, None, (why_not or "",))
+        return DebugInfo(module, None, (why_not,) if why_not is not None else ())
     try:
         return DebugInfo(_load_debug_file(module, str(path)), str(path))
     except WasmdbgError as error:
         # The user did not ask for this file: say why it is unused rather than refuse to work.
-        return DebugInfo(module, None, (f"not using the external debug file: {error.message}",))
+        return DebugInfo(
+            module, None, (Finding(DEBUG_FILE_UNUSABLE, f"not using the external debug file: {error.message}"),)
+        )

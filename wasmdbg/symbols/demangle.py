@@ -13,6 +13,8 @@ GNU c++filt (`vector<int, allocator<int> >`), the form of wasm-tools' cpp_demang
 
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache
 
 import demangle as _library
@@ -76,3 +78,11 @@ def _demangle(name: str) -> str:
     except Exception:  # the library promises not to raise over a name; a bug there must not reach a view
         return name
     return spelled if len(spelled) <= MAX_DEMANGLED_CHARS else name
+
+
+_RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
+
+
+def without_rust_hash(name: str) -> str:
+    """A demangled Rust legacy name without its `::h<16 hex digits>` hash suffix."""
+    return _RUST_HASH.sub("", name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wasmdbg.findings import Finding
+
 DWARF, NAME, EXPORT, IMPORT, INDEX = "dwarf", "name", "export", "import", "index"
 """Where a frame's function name came from, best first."""
 
@@ -48,4 +50,5 @@ class SymbolizedAddress:
     """The function whose body holds the address, or None when no body does."""
     frames: tuple[SourceFrame, ...]
     """Innermost first; empty only when the address lies in no function at all."""
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Finding, ...] = field(default=())
+    """Why the address may not be what it seems (outside code, not on an instruction, ...)."""

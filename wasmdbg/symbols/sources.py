@@ -14,6 +14,34 @@ from pathlib import Path
 
 MAX_SOURCE_BYTES = 4 << 20
 
+OUTSIDE_ROOTS, NOT_FOUND, TOO_LARGE, UNREADABLE = "outside_roots", "not_found", "too_large", "unreadable"
+"""Why a source file was not shown (SourceMissing.kind); the front end adds what the user can do."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceExcerpt:
+    """Lines of a source file around one line."""
+
+    file: str
+    """The path as the debug information names it."""
+    path: str
+    """The local file that was read."""
+    line: int
+    """The line of interest (the frame's)."""
+    lines: tuple[tuple[int, str], ...]
+    """(line number, text) pairs, in order; untrusted text, escaped only when shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMissing:
+    """Why a source file could not be shown."""
+
+    file: str
+    kind: str
+    """OUTSIDE_ROOTS, NOT_FOUND, TOO_LARGE or UNREADABLE."""
+    message: str
+    """One line, without command-line flags."""
+
 
 @dataclass(frozen=True)
 class SourceRoots:
@@ -63,6 +91,45 @@ class SourceRoots:
             if real.is_file() and real.stat().st_size <= MAX_SOURCE_BYTES:
                 return real
         return None
+
+    def why_missing(self, file: str) -> SourceMissing:
+        """Why `locate(file)` found nothing: outside the roots, absent, or too large."""
+        for source, target in self.substitutions:
+            if file.startswith(source):
+                file = target + file[len(source) :]
+                break
+        normalized = file.replace("\\", "/")
+        bases = ([self.base] if self.base is not None else []) + list(self.roots)
+        candidates = [Path(normalized)] if os.path.isabs(normalized) else [base / normalized for base in bases]
+        inside = False
+        for candidate in candidates:
+            try:
+                real = candidate.resolve()
+            except OSError:
+                continue
+            if any(real == root or root in real.parents for root in self.roots):
+                inside = True
+                if real.is_file() and real.stat().st_size > MAX_SOURCE_BYTES:
+                    return SourceMissing(file, TOO_LARGE, f"{file} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
+            elif real.is_file():
+                return SourceMissing(file, OUTSIDE_ROOTS, f"{file} is outside the source roots, so it is not read")
+        if inside:
+            return SourceMissing(file, NOT_FOUND, f"{file} is not a readable file under the source roots")
+        return SourceMissing(file, NOT_FOUND, f"{file} was not found under the source roots")
+
+    def read_excerpt(self, file: str, line: int, context: int = 3) -> SourceExcerpt | SourceMissing:
+        """The lines around `line` of the file DWARF names, or why they cannot be shown."""
+        path = self.locate(file)
+        if path is None:
+            return self.why_missing(file)
+        try:
+            lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError as error:
+            return SourceMissing(file, UNREADABLE, f"{file} could not be read: {error.strerror or error}")
+        first, last = max(1, line - context), min(len(lines), line + context)
+        if line < 1 or first > last:
+            return SourceMissing(file, NOT_FOUND, f"{file} has no line {line} (is it the source the module was built from?)")
+        return SourceExcerpt(file, str(path), line, tuple((n, lines[n - 1]) for n in range(first, last + 1)))
 
     def excerpt(self, file: str, line: int, context: int = 3) -> list[tuple[int, str]] | None:
         """(line number, text) around `line`, or None when the file may not or cannot be read."""

@@ -2,13 +2,15 @@
 
 Built once per module (`Symbolizer.open`) and reused for every address. The DWARF index is built
 in a bounded child process and cached on disk; when it cannot be built, symbolization carries on
-from the `name` section and `notes` says why in one line.
+from the `name` section and `notes` says why in one line (a typed `Finding`, worded without CLI flags).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,14 +18,27 @@ from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
 from wasmdbg.symbols.demangle import demangle
 from wasmdbg.dwarf import cache
 from wasmdbg.dwarf.index import DwarfFrame, DwarfIndex
-from wasmdbg.dwarf.isolate import DEFAULT_TIMEOUT_S, DwarfBuildError, build_index_bytes
+from wasmdbg.dwarf.isolate import DEFAULT_TIMEOUT_S, DwarfBuildCancelled, DwarfBuildError, build_index_bytes
+from wasmdbg.dwarf.progress import IndexProgress
 from wasmdbg.symbols.frames import DWARF, EXPORT, IMPORT, INDEX, NAME, SourceFrame, SymbolizedAddress
 from wasmdbg.wasm.code import FunctionBody
 from wasmdbg.wasm.entities import FUNC
-from wasmdbg.wasm.files import read_module_file
+from wasmdbg.runner.text_format import module_bytes
 from wasmdbg.wasm.instructions import InstructionIndex
 from wasmdbg.wasm.module import WasmModule, read_module
 from wasmdbg.errors import WasmdbgError, WasmFormatError
+from wasmdbg.findings import (
+    DWARF_NOTE,
+    DWARF_UNUSED,
+    IN_HEADER,
+    NO_CODE_SECTION,
+    NOT_BOUNDARY,
+    NOT_IN_BODY,
+    OUTSIDE_CODE,
+    REMEMBERED_FAILURE,
+    UNCHECKED_BODY,
+    Finding,
+)
 from wasmdbg.text import printable
 
 
@@ -44,8 +59,8 @@ class Symbolizer:
     module: WasmModule
     debug: DebugInfo
     index: DwarfIndex | None
-    notes: list[str] = field(default_factory=list)
-    """One-line explanations of debug information that was not used."""
+    notes: tuple[Finding, ...] = ()
+    """One-line explanations of debug information that was not used (debug file, DWARF index)."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], options: SymbolizeOptions | None = None) -> Symbolizer:
@@ -56,24 +71,46 @@ class Symbolizer:
                 debug file belongs to another build.
         """
         options = options or SymbolizeOptions()
-        module = read_module(read_module_file(path))
+        module = read_module(module_bytes(path))
         return cls.for_module(module, os.fspath(path), options)
 
     @classmethod
-    def for_module(cls, module: WasmModule, path: str | None, options: SymbolizeOptions) -> Symbolizer:
-        """A symbolizer for an already-read module (path locates its external debug file)."""
+    def for_module(
+        cls,
+        module: WasmModule,
+        path: str | None,
+        options: SymbolizeOptions,
+        *,
+        cancel: threading.Event | None = None,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> Symbolizer:
+        """A symbolizer for an already-read module (path locates its external debug file).
+
+        Args:
+            module: the module.
+            path: where it was read from, to find its debug file, `.dwo` and `.dwp` files.
+            options: how to find and index the DWARF.
+            cancel: set it (from any thread) to stop a DWARF index build; the build's child
+                process is killed at once and nothing is cached.
+            on_progress: progress of a DWARF index build, called in this thread; a cached index
+                reports none.
+
+        Raises:
+            DwarfBuildCancelled: `cancel` was set while the DWARF index was being built.
+            WasmdbgError: the given debug file or `.dwp` cannot be read or belongs to another build.
+        """
         debug = find_debug_info(module, path, options.debug_file)
-        notes = list(debug.notes)
+        notes = list(debug.findings)
         index = None
         sections = debug.dwarf_sections()
         if ".debug_info" in sections:
             dwarf_path = debug.path or path
-            index, note = _load_index(sections, options, dwarf_path)
+            index, note = _load_index(sections, options, dwarf_path, cancel=cancel, on_progress=on_progress)
             if note:
                 notes.append(note)
             if index is not None:
-                notes.extend(index.notes)
-        return cls(module, debug, index, notes)
+                notes.extend(Finding(DWARF_NOTE, note) for note in index.notes)
+        return cls(module, debug, index, tuple(notes))
 
     # -- names --------------------------------------------------------------------------------
 
@@ -100,18 +137,21 @@ class Symbolizer:
     def symbolize(self, module_offset: int) -> SymbolizedAddress:
         """Frames for a module offset (what runtimes print), innermost first, with warnings."""
         code = self.module.code_section
-        warnings: list[str] = []
+        warnings: list[Finding] = []
         body = self.module.function_at(module_offset)
         code_offset = None if code is None else module_offset - code.offset
         if code is None:
-            warnings.append("the module has no code section")
+            warnings.append(Finding(NO_CODE_SECTION, "the module has no code section"))
         elif not code.offset <= module_offset < code.end:
             warnings.append(
-                f"0x{module_offset:x} is outside the code section (0x{code.offset:x}-0x{code.end:x}): "
-                "is it a code-section offset? (--code-offsets)"
+                Finding(
+                    OUTSIDE_CODE,
+                    f"0x{module_offset:x} is outside the code section (0x{code.offset:x}-0x{code.end:x}): "
+                    "is it a code-section offset?",
+                )
             )
         elif body is None:
-            warnings.append(f"0x{module_offset:x} is in the code section but in no function body")
+            warnings.append(Finding(NOT_IN_BODY, f"0x{module_offset:x} is in the code section but in no function body"))
         else:
             warning = self._boundary_warning(body, module_offset)
             if warning:
@@ -149,16 +189,23 @@ class Symbolizer:
             DWARF,
         )
 
-    def _boundary_warning(self, body: FunctionBody, offset: int) -> str | None:
+    def _boundary_warning(self, body: FunctionBody, offset: int) -> Finding | None:
         if offset < body.code_offset:
-            return f"0x{offset:x} is in the header of function {body.func_index}'s body, not on an instruction"
+            return Finding(
+                IN_HEADER, f"0x{offset:x} is in the header of function {body.func_index}'s body, not on an instruction"
+            )
         index = _instruction_index(self.module.data, body.code_offset, body.end)
         if index is None:
-            return f"function {body.func_index}'s body could not be decoded, so 0x{offset:x} was not checked"
+            return Finding(
+                UNCHECKED_BODY, f"function {body.func_index}'s body could not be decoded, so 0x{offset:x} was not checked"
+            )
         if not index.is_boundary(offset):
             start = index.instruction_at(offset)
             where = f" (inside the instruction at 0x{start.offset:x})" if start is not None else ""
-            return f"0x{offset:x} is not on an instruction boundary{where}: does this trace come from this binary?"
+            return Finding(
+                NOT_BOUNDARY,
+                f"0x{offset:x} is not on an instruction boundary{where}: does this trace come from this binary?",
+            )
         return None
 
 
@@ -189,29 +236,43 @@ def _find_dwp(dwarf_path: str | None, given: str | None) -> str | None:
 
 
 def _load_index(
-    sections: dict[str, bytes], options: SymbolizeOptions, dwarf_path: str | None
-) -> tuple[DwarfIndex | None, str | None]:
-    """The DWARF index from the cache or a fresh bounded build; else None and why, in one line."""
+    sections: dict[str, bytes],
+    options: SymbolizeOptions,
+    dwarf_path: str | None,
+    *,
+    cancel: threading.Event | None = None,
+    on_progress: Callable[[IndexProgress], None] | None = None,
+) -> tuple[DwarfIndex | None, Finding | None]:
+    """The DWARF index from the cache or a fresh bounded build; else None and why, in one line.
+
+    A cache hit returns at once, without progress. A cancelled build raises DwarfBuildCancelled
+    and is not remembered: the next call builds again.
+    """
     dwp = _find_dwp(dwarf_path, options.dwp)
     if options.dwp is not None and not Path(options.dwp).is_file():
         raise WasmdbgError(f"{printable(options.dwp)}: no such DWARF package file")
-    key = cache.cache_key(sections, Path(dwp).read_bytes() if dwp else b"")
+    split_dir = str(Path(dwarf_path).resolve().parent) if dwarf_path else None
+    key = cache.cache_key(sections, Path(dwp).read_bytes() if dwp else b"", split_dir=split_dir)
     if options.use_cache:
         cached = cache.load(key)
         if isinstance(cached, DwarfIndex):
             return cached, None
         if isinstance(cached, str):
-            return None, f"DWARF not used: {cached} (remembered from an earlier run; --no-cache retries)"
-    split_dir = str(Path(dwarf_path).resolve().parent) if dwarf_path else None
+            return None, Finding(REMEMBERED_FAILURE, f"DWARF not used: {cached} (remembered from an earlier run)")
     try:
-        data = build_index_bytes(sections, key, timeout_s=options.timeout_s, split_dir=split_dir, dwp=dwp)
+        data = build_index_bytes(
+            sections, key, timeout_s=options.timeout_s, split_dir=split_dir, dwp=dwp, cancel=cancel,
+            on_progress=on_progress,
+        )
         index = DwarfIndex.from_bytes(data, key)
+    except DwarfBuildCancelled:
+        raise  # not a property of the DWARF: never cached, never turned into a note
     except DwarfBuildError as error:
         if options.use_cache:
             cache.store_failure(key, error.message)
-        return None, f"DWARF not used: {error.message}; frames come from the name section"
+        return None, Finding(DWARF_UNUSED, f"DWARF not used: {error.message}; frames come from the name section")
     except Exception as error:  # an index that does not load is a bug, but must not stop symbolization
-        return None, f"DWARF not used: its index could not be loaded ({error})"
+        return None, Finding(DWARF_UNUSED, f"DWARF not used: its index could not be loaded ({error})")
     if options.use_cache:
         cache.store(key, data)
     return index, None

@@ -12,7 +12,7 @@ from tests.helpers import SAMPLES, sample_manifest
 from wasmdbg.runner.engine import make_config
 from wasmdbg.runner.epoch import EpochWatch
 from wasmdbg.runner.invoke import InvokeArgumentError, call_export, parse_argument
-from wasmdbg.runner.outcome import EXITED, INTERRUPTED, RETURNED, TIMEOUT, TRAPPED, Outcome
+from wasmdbg.runner.protocol import EXITED, INTERRUPTED, RETURNED, TIMEOUT, TRAPPED, Outcome
 
 BUILD = SAMPLES / "build"
 

@@ -10,8 +10,9 @@ import wasmtime
 from tests.helpers import SAMPLES, wat
 from wasmdbg.runner.engine import make_config
 from wasmdbg.runner.invoke import call_export
-from wasmdbg.runner.outcome import EXITED, RETURNED, Outcome
-from wasmdbg.runner.sandbox import DirGrant, Sandbox, SandboxError, parse_dir_grant, parse_env
+from wasmdbg.runner.protocol import EXITED, RETURNED, Outcome
+from wasmdbg.runner.grants import DirGrant, SandboxError, parse_dir_grant, parse_env
+from wasmdbg.runner.sandbox import Sandbox
 
 # Creates and writes "new.txt" in the first preopened directory (fd 3); exits with the WASI errno.
 _WRITER = r"""

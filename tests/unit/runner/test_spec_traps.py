@@ -17,7 +17,7 @@ import wasmtime
 from tests.helpers import CORPUS
 from wasmdbg.runner.engine import make_config
 from wasmdbg.runner.invoke import call_export
-from wasmdbg.runner.outcome import TRAPPED
+from wasmdbg.runner.protocol import TRAPPED
 
 LISTING = CORPUS / "spec" / "traps.jsonl"
 CASES = [json.loads(line) for line in LISTING.read_text().splitlines()] if LISTING.exists() else []

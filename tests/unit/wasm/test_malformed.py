@@ -105,12 +105,20 @@ def test_reader_rejects_every_spec_malformed_module() -> None:
 
 @pytest.mark.corpus
 @pytest.mark.skipif(not SPEC_CASES, reason="../shared/corpus is absent (it is present in CI)")
-def test_inspection_rejects_every_spec_malformed_or_invalid_module() -> None:
-    """assert_invalid modules are well formed; wasmtime's validation refuses them."""
+def test_inspection_refuses_malformed_and_describes_invalid_spec_modules_when_validated() -> None:
+    """assert_malformed modules are refused; assert_invalid ones are well formed, so they are described,
+    with wasmtime's refusal as the finding."""
     outcomes: dict[str, int] = {"malformed": 0, "invalid": 0}
     for case in SPEC_CASES:
-        with pytest.raises(WasmFormatError) as error:
-            inspect_module(CORPUS / "spec" / case["file"])
-        outcomes["invalid" if isinstance(error.value, InvalidModuleError) else "malformed"] += 1
+        path = CORPUS / "spec" / case["file"]
+        if case["assertion"] == "assert_malformed":
+            with pytest.raises(WasmFormatError):
+                inspect_module(path)
+            outcomes["malformed"] += 1
+            continue
+        info = inspect_module(path)
+        assert info.refusal is not None and not info.validated, case["file"]
+        assert isinstance(info.refusal_error(), InvalidModuleError)
+        outcomes["invalid"] += 1
     assert sum(outcomes.values()) == len(SPEC_CASES) == 722
-    assert outcomes["invalid"] >= 11  # the assert_invalid cases at least
+    assert outcomes == {"malformed": 711, "invalid": 11}

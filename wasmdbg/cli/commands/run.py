@@ -5,28 +5,48 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
+import signal
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
 
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
 
+if TYPE_CHECKING:
+    from wasmdbg.session.live import LiveRun, RunRequest
+    from wasmdbg.session.report import RunReport
+    from wasmdbg.session.session import Session
+
 DESCRIPTION = """\
-Run a WebAssembly module under wasmtime in a sandbox, as a careful embedder would, and explain
-how it ended: the outcome, a paragraph of explanation, the symbolized frames with the source
-around the innermost user frame, peak memory against the cap, and fuel used.
+Run a WebAssembly module (binary or text format) under wasmtime in a sandbox, as a careful
+embedder would, and explain how it ended: the outcome, a paragraph of explanation, the symbolized
+frames with the source around the innermost user frame, peak memory against the cap, and fuel used.
 
 Options come before MODULE; everything after it goes to the guest, as with wasmtime. Nothing is
 granted by default: no files, no environment, no network, empty stdin. --dir grants a directory
-READ-ONLY (unlike wasmtime, whose grant is writable); --dir-rw grants it writable.
+READ-ONLY (unlike wasmtime, whose grant is writable); --dir-rw grants it writable. --stdin FILE
+gives the guest a file; --stdin - gives it wasmdbg's own stdin.
 
 Limits use wasmtime's -W spelling (see -W help): max-memory-size (default 512 MiB), fuel
 (unlimited; fuel use is always measured), timeout (default 60 s; 0 disables), max-wasm-stack.
+The timeout holds whatever the guest does, also when it is blocked reading its stdin.
+
+Ctrl-C interrupts the guest and reports where it was; a second Ctrl-C quits at once.
+
+Guest output passes through byte for byte to a pipe or file; on a terminal, control characters
+are shown escaped so the guest cannot drive it.
 
 Exit status mirrors wasmtime: the guest's exit code; 0 after a returned --invoke; 134 for any
-trap, including out of fuel and timeout; 1 for other errors; 2 for usage errors.
+trap, including out of fuel, timeout and interrupt; 1 for other errors; 2 for usage errors.
 """
+
+SOURCE_HINT = "add --source-root DIR, or --substitute-path FROM=TO"
+_OWN_STDIN = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,14 +57,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("module", metavar="MODULE")
+    parser.add_argument("module", metavar="MODULE", nargs="?", help="the .wasm (or .wat) module to run")
     parser.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments for the guest")
+    add_run_options(parser)
+    parser.set_defaults(command=run)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a run, shared by `wasmdbg run` and the interactive `wasmdbg MODULE`."""
     parser.add_argument("--argv0", metavar="NAME", help="argv[0] for the guest (default: the module's file name)")
     parser.add_argument("--env", metavar="NAME[=VALUE]", action="append", default=[], help="pass one variable")
     parser.add_argument("--dir", metavar="HOST[::GUEST]", action="append", default=[], help="grant read-only")
     parser.add_argument("--dir-rw", metavar="HOST[::GUEST]", action="append", default=[], help="grant writable")
-    parser.add_argument("--stdin", metavar="FILE", help="the guest's stdin (default: empty)")
-    parser.add_argument("-W", dest="limits", metavar="KEY=VALUE,...", action="append", default=[], help="limits")
+    parser.add_argument("--stdin", metavar="FILE", help="the guest's stdin: a file, or - for wasmdbg's (default: empty)")
+    parser.add_argument("-W", dest="limits", metavar="KEY=VALUE,...", action="append", default=[], help="limits (-W help)")
     parser.add_argument("--invoke", metavar="NAME", help="call this export with ARGS instead of _start")
     parser.add_argument(
         "--unknown-imports-trap", action="store_true", help="define missing imports as functions that trap"
@@ -56,81 +82,190 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--debug-file", metavar="PATH")
     parser.add_argument("--dwp", metavar="PATH")
     parser.add_argument("--no-cache", action="store_true")
-    parser.set_defaults(command=run)
 
 
-def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
-    """Run, stream guest output (text mode), print the report."""
-    from wasmdbg.session.live import RunRequest
-    from wasmdbg.session.live import run as run_module
+class UsageError(WasmdbgError):
+    """A run option that cannot be used; exit status 2."""
+
+
+def build_request(args: argparse.Namespace, env: Environment) -> RunRequest:
+    """The RunRequest the options ask for, every option checked before anything runs.
+
+    Raises:
+        UsageError: an option is malformed, names a missing file, or cannot be honoured.
+    """
+    from wasmdbg.runner.grants import SandboxError, parse_dir_grant, parse_env
     from wasmdbg.runner.limits import LimitsError, parse_limits
-    from wasmdbg.runner.sandbox import SandboxError, parse_dir_grant, parse_env
-    from wasmdbg.symbols.symbolizer import SymbolizeOptions
+    from wasmdbg.session.live import STDIN_INHERIT, RunRequest
 
     try:
         limits = parse_limits(args.limits)
         grants = [parse_dir_grant(d, writable=False) for d in args.dir]
         grants += [parse_dir_grant(d, writable=True) for d in args.dir_rw]
         variables = parse_env(args.env, os.environ)
-    except LimitsError as error:
-        if error.hint:
-            env.stdout.write(error.hint)
-            return ExitStatus.OK
-        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
-        return ExitStatus.USAGE
-    except SandboxError as error:
-        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
-        return ExitStatus.USAGE
+    except (LimitsError, SandboxError) as error:
+        raise UsageError(error.message) from None
+    stdin = args.stdin
+    if stdin in _OWN_STDIN:
+        stdin = STDIN_INHERIT  # inside the agent /dev/stdin would be its control pipe
+    elif stdin is not None:
+        _check_readable(stdin)
+    if getattr(args, "report", None):
+        _check_writable(args.report)
     guest_args = list(args.args)
-    request = RunRequest(
-        module=args.module,
+    return RunRequest(
         args=[] if args.invoke else guest_args,
         argv0=args.argv0,
         env=variables,
         dirs=grants,
-        stdin=args.stdin,
+        stdin=stdin,
         limits=limits,
         invoke=args.invoke,
         invoke_args=guest_args if args.invoke else [],
         unknown_imports_trap=args.unknown_imports_trap,
-        symbolize=SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache),
     )
-    streaming = args.format == "text"
 
-    def on_output(stream: str, chunk: bytes) -> None:
-        target = env.stdout if stream == "stdout" else env.stderr
-        text = chunk.decode("utf-8", "replace")
-        # The guest is untrusted: on a terminal its bytes must not become escape sequences.
-        if getattr(target, "isatty", lambda: False)():
-            text = printable(text, one_line=False)
-        target.write(text)
-        target.flush()
 
-    report = run_module(request, on_output if streaming else None)
+def _check_readable(path: str) -> None:
+    shown = printable(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise UsageError(f"--stdin {shown}: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"--stdin {shown}: is a directory")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"--stdin {shown}: not readable")
+
+
+def _check_writable(path: str) -> None:
+    shown = printable(path)
+    if os.path.isdir(path):
+        raise UsageError(f"--report {shown}: is a directory; give a file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--report {shown}: the directory {printable(directory)} does not exist")
+    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"--report {shown}: not writable")
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    """The session for MODULE with the debug-file and source options."""
+    from wasmdbg.session.session import Session, SessionOptions
+    from wasmdbg.symbols.symbolizer import SymbolizeOptions
+
+    options = SessionOptions(
+        symbolize=SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache),
+        source_roots=tuple(args.source_root),
+        substitutions=tuple(args.substitute_path),
+    )
+    return Session.open(args.module, options)
+
+
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
+    """Run, stream guest output, print the report."""
+    if args.limits and any(part.strip() == "help" for item in args.limits for part in item.split(",")):
+        from wasmdbg.runner.limits import HELP
+
+        env.stdout.write(HELP)
+        return ExitStatus.OK
+    if args.module is None:
+        env.stderr.write("wasmdbg run: error: MODULE is required (wasmdbg run [OPTIONS] MODULE [ARGS...])\n")
+        return ExitStatus.USAGE
+    try:
+        request = build_request(args, env)
+    except UsageError as error:
+        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
+        return ExitStatus.USAGE
+    from wasmdbg.cli.hints import describe
+
+    session = open_session(args)
+    with session.start_run(request) as live:
+        with _interrupt_on_ctrl_c(live, env):
+            for event in live.events():
+                if args.format == "text" and event.TYPE == "output":
+                    _write_output(env, event.stream, event.data)  # type: ignore[union-attr]
+        report = session.finish(live)
     if args.report:
         try:
             with open(args.report, "w", encoding="utf-8") as out:
-                json.dump(_public(report), out, indent=2)
+                json.dump(report.to_json(describe), out, indent=2)
         except OSError as error:
             raise WasmdbgError(f"{printable(args.report)}: {error.strerror or error}") from None
+    failure = _start_failure(report, session)
     if args.format == "json":
-        env.stdout.write(json.dumps(_public(report)) + "\n")
+        env.stdout.write(json.dumps(report.to_json(describe)) + "\n")
+        if failure:
+            env.stderr.write(f"wasmdbg run: error: {printable(failure)}\n")
+        return report.exit_status
+    if failure:
+        env.stderr.write(f"wasmdbg run: error: {printable(failure)}\n")
+        return report.exit_status
+    if report.outcome == "returned" and args.invoke:
+        for value in report.results or ():
+            env.stdout.write(f"{value}\n")
+    from wasmdbg.render.console import make_console
+    from wasmdbg.render.run import RunView
+
+    make_console(env.stderr, width=env.width).print(RunView(report, SOURCE_HINT, describe))
+    return report.exit_status
+
+
+def _start_failure(report: RunReport, session: Session) -> str | None:
+    """One line saying why the guest could not be called at all, and what to do; None if it was."""
+    from wasmdbg.runner import protocol as p
+
+    if report.outcome != p.ERROR or report.error_kind is None:
+        return None
+    message = report.message or "the run could not start"
+    exports = [e.name for e in session.module.exports if e.kind == "func"]
+    listed = ", ".join(exports[:12]) + (f", … ({len(exports)} in all)" if len(exports) > 12 else "")
+    listed = listed or "none"
+    if report.error_kind == p.NO_START:
+        return f"no _start: use --invoke NAME; exports: {listed}"
+    if report.error_kind == p.NO_EXPORT:
+        return f"{message}: exported functions: {listed}"
+    if report.error_kind in (p.ARITY, p.BAD_ARGUMENT):
+        return f"{message}: give the arguments after MODULE (wasmdbg run --invoke NAME MODULE ARGS...)"
+    if report.error_kind == p.MISSING_IMPORT:
+        return f"{message}: wasmdbg provides WASI only; --unknown-imports-trap runs anyway (calling one traps)"
+    return message
+
+
+def _write_output(env: Environment, stream: str, data: bytes) -> None:
+    target: TextIO = env.stdout if stream == "stdout" else env.stderr
+    if getattr(target, "isatty", lambda: False)():
+        # The guest is untrusted: on a terminal its bytes must not become escape sequences.
+        target.write(printable(data.decode("utf-8", "replace"), one_line=False))
+        target.flush()
+        return
+    buffer = getattr(target, "buffer", None)
+    if buffer is not None:  # a pipe or file gets the guest's bytes unchanged, as wasmtime gives them
+        target.flush()
+        buffer.write(data)
+        buffer.flush()
     else:
-        if report["outcome"] == "returned" and args.invoke:
-            for value in report["results"] or []:
-                env.stdout.write(f"{value}\n")
-        from wasmdbg.render.console import make_console
-        from wasmdbg.render.run import RunView
-        from wasmdbg.symbols.sources import SourceRoots
-
-        roots = SourceRoots.for_module(args.module, args.source_root, args.substitute_path)
-        make_console(env.stderr, width=env.width).print(RunView(report, roots))
-    return int(report["exit_status"])
+        target.write(data.decode("utf-8", "replace"))
 
 
-def _public(report: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in report.items() if k != "exit_status"}
+@contextmanager
+def _interrupt_on_ctrl_c(live: LiveRun, env: Environment) -> Iterator[None]:
+    """First Ctrl-C interrupts the guest (the report says where it was); the second quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    presses = 0
 
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        env.stderr.write("\nwasmdbg: interrupting the guest (Ctrl-C again to quit at once)\n")
+        live.interrupt("interrupted by Ctrl-C")
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(1)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wasmdbg.cli.environment import Environment
+from wasmdbg.cli.hints import describe
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
 
 if TYPE_CHECKING:
-    from wasmdbg.session.pasted import PastedFrame
+    from wasmdbg.session.session import Session
+    from wasmdbg.findings import Finding
     from wasmdbg.symbols.symbolizer import SymbolizeOptions
 
 DESCRIPTION = """\
@@ -91,8 +94,6 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from wasmdbg.symbols.symbolizer import Symbolizer
-
     offsets = []
     for text in args.addresses:
         try:
@@ -100,7 +101,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
         except ValueError:
             env.stderr.write(f"wasmdbg symbolize: error: {printable(text)!r} is not an address (0x… hex or decimal)\n")
             return ExitStatus.USAGE
-    symbolizer = Symbolizer.open(args.module, _options(args))
+    symbolizer = _session(args).symbolizer()
     code = symbolizer.module.code_section
     if args.code_offsets:
         if code is None:
@@ -115,7 +116,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
                 "module_offset": result.module_offset,
                 "func_index": result.func_index,
                 "frames": [frame.to_json() for frame in result.frames],
-                "warnings": [*symbolizer.notes, *result.warnings],
+                "warnings": [describe(w) for w in (*symbolizer.notes, *result.warnings)],
             }
             env.stdout.write(json.dumps(record) + "\n")
         return ExitStatus.OK
@@ -132,8 +133,14 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     console = make_console(env.stdout, width=env.width)
     for text, result in zip(args.addresses, results):
-        console.print(SymbolizedView(text, result))
+        console.print(SymbolizedView(text, result, describe))
     return ExitStatus.OK
+
+
+def _session(args: argparse.Namespace) -> Session:
+    from wasmdbg.session.session import Session, SessionOptions
+
+    return Session.open(args.module, SessionOptions(symbolize=_options(args)))
 
 
 def _options(args: argparse.Namespace) -> SymbolizeOptions:
@@ -142,9 +149,9 @@ def _options(args: argparse.Namespace) -> SymbolizeOptions:
     return SymbolizeOptions(debug_file=args.debug_file, dwp=args.dwp, use_cache=not args.no_cache)
 
 
-def _print_notes(notes: list[str], env: Environment) -> None:
+def _print_notes(notes: Sequence[Finding], env: Environment) -> None:
     for note in notes:
-        env.stderr.write(f"wasmdbg: warning: {printable(note)}\n")
+        env.stderr.write(f"wasmdbg: warning: {printable(describe(note))}\n")
 
 
 def _read_input(args: argparse.Namespace, env: Environment) -> str:
@@ -172,9 +179,6 @@ def _read_input(args: argparse.Namespace, env: Environment) -> str:
 
 
 def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from wasmdbg.backtrace.detect import parse_text
-    from wasmdbg.session.pasted import symbolize_traces
-    from wasmdbg.symbols.symbolizer import Symbolizer
 
     if args.format == "llvm":
         env.stderr.write("wasmdbg symbolize: error: --format llvm needs addresses (MODULE ADDR...)\n")
@@ -185,35 +189,19 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if args.module is None and (args.debug_file or args.dwp):
         env.stderr.write("wasmdbg symbolize: error: --debug-file and --dwp need a MODULE\n")
         return ExitStatus.USAGE
-    symbolizer = Symbolizer.open(args.module, _options(args)) if args.module is not None else None
-    text = _read_input(args, env)
-    frames = symbolize_traces(parse_text(text), symbolizer)
-    if symbolizer is not None:
-        _print_notes(symbolizer.notes, env)
-    if args.format == "json":
-        for frame in frames:
-            env.stdout.write(json.dumps(frame.to_json()) + "\n")
-        return ExitStatus.OK
-    from wasmdbg.render.pasted import annotation_lines
+    if args.module is not None:
+        pasted = _session(args).symbolize_text(_read_input(args, env))
+    else:
+        from wasmdbg.session.annotation import symbolize_text
 
-    by_line: dict[int, list[PastedFrame]] = {}
-    for frame in frames:
-        by_line.setdefault(frame.raw.line_no, []).append(frame)
-    pieces = text.split("\n")
-    shown: set[tuple[int, int | None, int | None]] = set()
-    for no, piece in enumerate(pieces, start=1):
-        last = no == len(pieces)
-        if not (last and piece == ""):
-            env.stdout.write(piece + ("" if last else "\n"))
-        for frame in by_line.get(no, []):
-            # A runtime's own inline continuation lines share the frame's address: annotate it once.
-            group = (frame.trace.first_line, frame.raw.index, frame.module_offset)
-            if frame.module_offset is not None and group in shown:
-                continue
-            shown.add(group)
-            if last and piece != "":
-                env.stdout.write("\n")
-            indent = piece[: len(piece) - len(piece.lstrip(" \t"))]
-            for line in annotation_lines(frame, indent):
-                env.stdout.write(line + "\n")
+        pasted = symbolize_text(_read_input(args, env), None)
+    _print_notes(pasted.notes, env)
+    if args.format == "json":
+        for frame in pasted.frames:
+            env.stdout.write(json.dumps(frame.to_json(describe)) + "\n")
+        return ExitStatus.OK
+    from wasmdbg.render.pasted import filter_text
+
+    for piece in filter_text(pasted, describe):
+        env.stdout.write(piece)
     return ExitStatus.OK

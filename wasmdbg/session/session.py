@@ -1,0 +1,223 @@
+"""`Session`: one loaded module and everything a front end asks of it.
+
+The CLI commands and the app are thin callers of this: it reads the module once, builds its
+symbolizer lazily (in the background if the caller wants, with progress, cancellable), starts
+runs (`start_run` -> `LiveRun`), turns a finished run into a `RunReport` (`finish`), symbolizes
+pasted text, reads source under the user's roots and disassembles functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from wasmdbg.addresses import ModuleOffset
+from wasmdbg.dwarf.progress import IndexProgress
+from wasmdbg.explanation import explain
+from wasmdbg.facts import page_bytes
+from wasmdbg.inspection.module_info import ModuleInfo, describe_module
+from wasmdbg.runner import protocol as p
+from wasmdbg.runner.limits import memory_cap_hit
+from wasmdbg.runner.text_format import assemble, is_text_format
+from wasmdbg.session.annotation import PastedText, symbolize_text
+from wasmdbg.session.disassembly import Disassembly, disassemble
+from wasmdbg.session.live import LiveRun, RunRequest
+from wasmdbg.session.report import FUEL, MEMORY, TIMEOUT_HIT, MemoryUse, ModuleRef, RunReport, Trap, UserFrameRef
+from wasmdbg.symbols.frames import SourceFrame, SymbolizedAddress
+from wasmdbg.symbols.runtime import user_frame
+from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing, SourceRoots
+from wasmdbg.symbols.stack import StackFrame, symbolize_stack
+from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
+from wasmdbg.wasm.files import read_module_file
+from wasmdbg.wasm.module import WasmModule, read_module
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """Where a session finds debug information and sources."""
+
+    symbolize: SymbolizeOptions = field(default_factory=SymbolizeOptions)
+    source_roots: Sequence[str] = ()
+    """Directories sources may be read from; none given: the module's directory."""
+    substitutions: Sequence[str] = ()
+    """`FROM=TO` rewrites of build paths to local ones, tried in order."""
+
+
+class Session:
+    """One module, loaded once, and the symbolizer, runs and views built on it."""
+
+    def __init__(self, path: str, data: bytes, module: WasmModule, options: SessionOptions) -> None:
+        self.path = path
+        """The module's path as the user gave it."""
+        self.data = data
+        """The module's binary (converted from the text format if it was given as text)."""
+        self.module = module
+        self.options = options
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        """Of the binary (for a text-format module: of its conversion)."""
+        self.sources = SourceRoots.for_module(path, list(options.source_roots), list(options.substitutions))
+        self.text_format = False
+        """Whether the file was the text format (then `data` is its assembled binary)."""
+        self._symbolizer: Symbolizer | None = None
+        self._symbolizer_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: SessionOptions | None = None) -> Session:
+        """Read a module (binary or text format).
+
+        Raises:
+            WasmdbgError: the file is missing, unreadable, malformed, or text that does not assemble.
+        """
+        shown = os.fspath(path)
+        raw = read_module_file(shown)
+        text_format = is_text_format(raw)
+        data = assemble(raw, shown) if text_format else raw
+        session = cls(shown, data, read_module(data), options or SessionOptions())
+        session.text_format = text_format
+        return session
+
+    # -- symbols --------------------------------------------------------------------------------
+
+    def symbolizer(
+        self,
+        *,
+        cancel: threading.Event | None = None,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> Symbolizer:
+        """The module's symbolizer, built on first use (the DWARF index may take seconds cold).
+
+        Safe from any thread: one build happens, other callers wait for it. Call it from a worker
+        with `cancel` and `on_progress` to keep a UI responsive.
+
+        Raises:
+            WasmdbgError: a debug file given explicitly cannot be used; DwarfBuildCancelled when
+                `cancel` was set.
+        """
+        with self._symbolizer_lock:
+            if self._symbolizer is None:
+                self._symbolizer = Symbolizer.for_module(
+                    self.module, self.path, self.options.symbolize, cancel=cancel, on_progress=on_progress
+                )
+            return self._symbolizer
+
+    @property
+    def symbolizer_ready(self) -> bool:
+        """Whether `symbolizer()` returns at once."""
+        return self._symbolizer is not None
+
+    def symbolize(self, offset: ModuleOffset) -> SymbolizedAddress:
+        """Frames for a module offset, innermost first, with findings."""
+        return self.symbolizer().symbolize(offset)
+
+    def symbolize_text(self, text: str) -> PastedText:
+        """Every backtrace in pasted text, each frame checked against this module and symbolized,
+        with the lines to annotate (what the log filter and the paste screen show)."""
+        return symbolize_text(text, self.symbolizer())
+
+    def stack(self, frames: Sequence[p.GuestFrame]) -> tuple[StackFrame, ...]:
+        """wasmtime's frames symbolized."""
+        return symbolize_stack(frames, self.symbolizer())
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def start_run(self, request: RunRequest, *, cancel: threading.Event | None = None) -> LiveRun:
+        """Start the module in a new agent; the caller drains `events()` and closes it."""
+        return LiveRun(self.path, request, cancel=cancel)
+
+    def finish(self, live: LiveRun) -> RunReport:
+        """Drain a run to its outcome and build its report (the run stays open for reads).
+
+        Raises:
+            RunCancelledError: the run's cancel event was set first.
+        """
+        finished = live.wait()
+        return self.report(finished, live.request, samples=live.samples, stdout=bytes(live.stdout), stderr=bytes(live.stderr))
+
+    def report(
+        self,
+        finished: p.Finished,
+        request: RunRequest,
+        *,
+        samples: Sequence[p.Sample] = (),
+        stdout: bytes = b"",
+        stderr: bytes = b"",
+    ) -> RunReport:
+        """The report of a finished run of this module."""
+        symbolizer = self.symbolizer()
+        outcome = finished.outcome
+        stack = symbolize_stack(outcome.frames, symbolizer)
+        limits = request.limits
+        memory = self._memory_use(finished, limits.max_memory_bytes)
+        hits = []
+        if memory.peak_bytes is not None and memory_cap_hit(memory.peak_bytes, limits.max_memory_bytes):
+            hits.append(MEMORY)
+        if outcome.trap_kind == "out_of_fuel":
+            hits.append(FUEL)
+        if outcome.outcome == p.TIMEOUT:
+            hits.append(TIMEOUT_HIT)
+        found = user_frame(stack)
+        ref = None if found is None else UserFrameRef(found.frame_index, found.source_index)
+        source = None
+        if found is not None and found.frame.file and found.frame.line:
+            source = self.source_excerpt(found.frame)
+        trap = None
+        if outcome.outcome == p.TRAPPED:
+            trap = Trap(outcome.trap_kind, outcome.message, outcome.fault_address, outcome.memory_size)
+        stderr_text = stderr.decode("utf-8", "replace")
+        return RunReport(
+            outcome=outcome.outcome,
+            module=ModuleRef(self.path, self.sha256),
+            limits=limits,
+            exit_code=outcome.exit_code,
+            results=outcome.results,
+            trap=trap,
+            message=outcome.message,
+            error_kind=outcome.error_kind,
+            explanation=explain(finished, stack, self.module, stderr=stderr_text, limits=limits),
+            stack=stack,
+            frames_truncated=outcome.frames_truncated,
+            user_frame=ref,
+            source=source,
+            fuel_consumed=finished.fuel_consumed,
+            fuel_exact=finished.fuel_exact,
+            memory=memory,
+            limits_hit=tuple(hits),
+            samples=tuple(samples),
+            stdout=stdout,
+            stderr=stderr,
+            stdout_dropped=finished.stdout_dropped,
+            stderr_dropped=finished.stderr_dropped,
+            duration_s=finished.duration_s,
+            notes=tuple(symbolizer.notes),
+            ended_by_parent=finished.ended_by_parent,
+        )
+
+    def _memory_use(self, finished: p.Finished, cap: int | None) -> MemoryUse:
+        declared = self.module.memories[0].limits.page_size_log2 if self.module.memories else None
+        size = finished.page_bytes[0] if finished.page_bytes else page_bytes(declared)
+        pages = finished.memory_pages[0] if finished.memory_pages else None
+        peak = finished.peak_pages[0] if finished.peak_pages else None
+        return MemoryUse(pages, peak, cap, size)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def source_excerpt(self, frame: SourceFrame, context: int = 3) -> SourceExcerpt | SourceMissing | None:
+        """The source around a frame's line, or why it cannot be shown; None for a frame without a location."""
+        if not frame.file or not frame.line:
+            return None
+        return self.sources.read_excerpt(frame.file, frame.line, context)
+
+    def info(self, *, validate: bool = True) -> ModuleInfo:
+        """What `wasmdbg info` reports: the module's facts, its debug information, wasmtime's verdict."""
+        return describe_module(self.path, self.module, validate=validate, text_format=self.text_format)
+
+    def disassemble(self, func_index: int) -> Disassembly:
+        """A defined function's instructions, with module offsets.
+
+        Raises:
+            WasmdbgError: the index names no defined function, or its body is malformed.
+        """
+        return disassemble(self.module, func_index)
