@@ -90,7 +90,9 @@ def test_a_granted_directory_is_readable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["-W", "bogus=1"], ["-W", "fuel=lots"], ["--dir", "/nonexistent-dir"], ["--env", "SURELY_UNSET_VARIABLE_X"]],
+    [["-W", "bogus=1"], ["-W", "fuel=lots"], ["--dir", "/nonexistent-dir"], ["--env", "SURELY_UNSET_VARIABLE_X"],
+     ["-W", "fuel=18446744073709551616"], ["-W", "max-wasm-stack=0"], ["-W", "max-wasm-stack=0x80_0000"],
+     ["--report", "/"]],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     result = run_cli("run", *argv, str(BUILD / "hello.O0.wasm"))

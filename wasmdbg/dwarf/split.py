@@ -427,7 +427,7 @@ class SplitFiles:
                         self.notes.append(f"split DWARF: {name} is malformed ({error.expected})")
                         return None
         shown = dwo_name or (f"the unit with id {dwo_id:#x}" if dwo_id is not None else "a split unit")
-        self.notes.append(f"split DWARF: {shown} was not found beside the module (--dwp gives a package)")
+        self.notes.append(f"split DWARF: {shown} was not found beside the module (a DWARF package would also do)")
         return None
 
 

@@ -19,6 +19,7 @@ from wasmdbg.findings import IN_HEADER, MISMATCH, NO_CODE_SECTION, NOT_BOUNDARY,
 from wasmdbg.symbols.demangle import demangle
 from wasmdbg.symbols.frames import INDEX, SourceFrame
 from wasmdbg.symbols.symbolizer import Symbolizer
+from wasmdbg.addresses import ModuleOffset
 
 MISFITS = frozenset({MISMATCH, NOT_BOUNDARY, IN_HEADER, OUTSIDE_CODE, NOT_IN_BODY, NO_CODE_SECTION})
 """Finding kinds that mean a frame does not fit the module, so it is not symbolized."""
@@ -115,7 +116,7 @@ def _resolve(raw: RawFrame, trace: Trace, symbolizer: Symbolizer, whole: tuple[F
     frames: tuple[SourceFrame, ...] = ()
     if not any(w.kind in MISFITS for w in matched.warnings):
         if matched.module_offset is not None:
-            result = symbolizer.symbolize(matched.module_offset)
+            result = symbolizer.symbolize(ModuleOffset(matched.module_offset))
             frames = result.frames
             warnings += result.warnings  # not on an instruction: a misfit too
         elif matched.func_index is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wasmdbg.findings import Finding
+from wasmdbg.addresses import CodeOffset, ModuleOffset
 
 DWARF, NAME, EXPORT, IMPORT, INDEX = "dwarf", "name", "export", "import", "index"
 """Where a frame's function name came from, best first."""
@@ -43,8 +44,8 @@ class SourceFrame:
 class SymbolizedAddress:
     """Everything known about one address of a module."""
 
-    module_offset: int
-    code_offset: int | None
+    module_offset: ModuleOffset
+    code_offset: CodeOffset | None
     """Offset from the code section's contents (DWARF's origin); None without a code section."""
     func_index: int | None
     """The function whose body holds the address, or None when no body does."""

@@ -40,6 +40,7 @@ from wasmdbg.findings import (
     Finding,
 )
 from wasmdbg.text import printable
+from wasmdbg.addresses import ModuleOffset, to_code_offset
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,12 @@ class Symbolizer:
 
     # -- addresses ----------------------------------------------------------------------------
 
-    def symbolize(self, module_offset: int) -> SymbolizedAddress:
+    def symbolize(self, module_offset: ModuleOffset) -> SymbolizedAddress:
         """Frames for a module offset (what runtimes print), innermost first, with warnings."""
         code = self.module.code_section
         warnings: list[Finding] = []
         body = self.module.function_at(module_offset)
-        code_offset = None if code is None else module_offset - code.offset
+        code_offset = None if code is None else to_code_offset(module_offset, ModuleOffset(code.offset))
         if code is None:
             warnings.append(Finding(NO_CODE_SECTION, "the module has no code section"))
         elif not code.offset <= module_offset < code.end:

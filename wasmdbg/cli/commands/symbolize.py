@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from wasmdbg.addresses import ModuleOffset
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.hints import describe
 from wasmdbg.cli.status import ExitStatus
@@ -107,7 +108,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
         if code is None:
             raise WasmdbgError(f"{printable(args.module)} has no code section, so code offsets mean nothing")
         offsets = [offset + code.offset for offset in offsets]
-    results = [symbolizer.symbolize(offset) for offset in offsets]
+    results = [symbolizer.symbolize(ModuleOffset(offset)) for offset in offsets]
 
     if args.format == "json":
         for text, result in zip(args.addresses, results):
