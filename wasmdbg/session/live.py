@@ -96,7 +96,10 @@ class LiveRun:
         finally:
             if stdin_fd is not None:
                 os.close(stdin_fd)  # the agent has its own copy
-        stdin = self._agent.guest_stdin if request.stdin == STDIN_INHERIT else request.stdin
+        if request.stdin == STDIN_INHERIT:
+            stdin = self._agent.guest_stdin
+        else:
+            stdin = None if request.stdin is None else os.path.abspath(request.stdin)
         argv = (request.argv0 or os.path.basename(module_path), *request.args)
         self._agent.send(
             p.Start(
@@ -105,7 +108,7 @@ class LiveRun:
                 output_dir=self._agent.output_dir,
                 env=tuple(request.env),
                 dirs=tuple(request.dirs),
-                stdin=None if stdin is None else os.path.abspath(stdin) if stdin != self._agent.guest_stdin else stdin,
+                stdin=stdin,
                 limits=request.limits,
                 invoke=request.invoke,
                 invoke_args=tuple(request.invoke_args),
