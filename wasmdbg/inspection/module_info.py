@@ -15,12 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from wasmdbg.facts import page_bytes
 from wasmdbg.findings import Finding
 from wasmdbg.errors import InvalidModuleError, WasmFormatError
-from wasmdbg.runner.text_format import assemble, is_text_format
+from wasmdbg.runner.text_format import read_module_source
 from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
 from wasmdbg.wasm.entities import FUNC, GLOBAL, MEMORY, TABLE, Import
-from wasmdbg.wasm.files import read_module_file
 from wasmdbg.wasm.module import WasmModule, read_module
 from wasmdbg.wasm.types import GlobalType, Limits, TableType
 
@@ -92,7 +92,7 @@ class ModuleInfo:
                     "imported": mem.imported,
                     "shared": mem.limits.shared,
                     "memory64": mem.limits.is64,
-                    "page_size": 1 << (mem.limits.page_size_log2 if mem.limits.page_size_log2 is not None else 16),
+                    "page_size": page_bytes(mem.limits.page_size_log2),
                 }
                 for mem in m.memories
             ],
@@ -161,7 +161,7 @@ def describe_limits(limits: Limits) -> str:
 
 def memory_bytes(limits: Limits) -> tuple[int, int | None]:
     """(minimum, maximum) size in bytes of a memory with these limits."""
-    page = 1 << (limits.page_size_log2 if limits.page_size_log2 is not None else 16)
+    page = page_bytes(limits.page_size_log2)
     return limits.min * page, None if limits.max is None else limits.max * page
 
 
@@ -254,11 +254,8 @@ def inspect_module(path: str | os.PathLike[str], *, validate: bool = True) -> Mo
             with wasmtime's reason, when wasmtime refuses a module whose function bodies the reader
             cannot decode either.
     """
-    shown = os.fspath(path)
-    raw = read_module_file(path)
-    text_format = is_text_format(raw)
-    data = assemble(raw, shown) if text_format else raw
-    return describe_module(shown, read_module(data), validate=validate, text_format=text_format)
+    data, text_format = read_module_source(path)
+    return describe_module(os.fspath(path), read_module(data), validate=validate, text_format=text_format)
 
 
 def describe_module(path: str, module: WasmModule, *, validate: bool = True, text_format: bool = False) -> ModuleInfo:

@@ -102,16 +102,6 @@ def _run(start: p.Start, channel: _Channel, state: _State) -> None:
             state.finished = True
 
 
-def _module_bytes(path: str) -> bytes:
-    import wasmtime
-
-    with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(b"\0asm"):
-        return data
-    return bytes(wasmtime.wat2wasm(data.decode("utf-8", "replace")))  # the text format, as wasmtime accepts
-
-
 def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     import wasmtime
 
@@ -119,15 +109,19 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     from wasmdbg.runner.epoch import EpochWatch, Tick
     from wasmdbg.runner.invoke import InvokeError, call_export, parse_arguments
     from wasmdbg.runner.outcome import classify
+    from wasmdbg.errors import WasmdbgError
     from wasmdbg.runner.sandbox import Sandbox
+    from wasmdbg.runner.text_format import module_bytes
 
     limits = start.limits
     engine = wasmtime.Engine(make_config(fuel=True, epochs=True, max_wasm_stack=limits.max_wasm_stack))
     try:
-        module = wasmtime.Module(engine, _module_bytes(start.module))
-    except (wasmtime.WasmtimeError, OSError) as error:
-        outcome = classify(error) if isinstance(error, wasmtime.WasmtimeError) else p.Outcome(p.ERROR, message=str(error))
-        channel.send(p.Finished(replace(outcome, error_kind=p.COMPILE)))
+        module = wasmtime.Module(engine, module_bytes(start.module))  # the text format too, as wasmtime takes it
+    except wasmtime.WasmtimeError as error:
+        channel.send(p.Finished(replace(classify(error), error_kind=p.COMPILE)))
+        return
+    except WasmdbgError as error:  # unreadable, or text that does not assemble
+        channel.send(p.Finished(p.Outcome(p.ERROR, message=error.message, error_kind=p.COMPILE)))
         return
     store = wasmtime.Store(engine)
     fuel = limits.fuel if limits.fuel is not None else 2**63 - 1

@@ -75,8 +75,6 @@ class Agent:
         self._events: queue.Queue[p.Event] = queue.Queue()
         self._finished: p.Finished | None = None
         self._gone = threading.Event()
-        self.events_received = 0
-        """Events (samples included) read so far."""
         self._reader = threading.Thread(target=self._read, name="wasmdbg-agent-reader", daemon=True)
         self._reader.start()
 
@@ -137,11 +135,6 @@ class Agent:
         """Whether the agent process is still running."""
         return not self._gone.is_set()
 
-    @property
-    def finished(self) -> p.Finished | None:
-        """The run's Finished event once it has arrived (or was synthesized)."""
-        return self._finished
-
     def _read(self) -> None:
         stdout = self.process.stdout
         assert stdout is not None
@@ -158,7 +151,6 @@ class Agent:
                     pending.reply = message  # type: ignore[assignment]
                     pending.done.set()
                 continue
-            self.events_received += 1
             if isinstance(message, p.Finished):
                 self._finished = message
             self._events.put(message)  # type: ignore[arg-type]

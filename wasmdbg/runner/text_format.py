@@ -17,6 +17,18 @@ WASM_MAGIC = b"\0asm"
 """The first four bytes of every binary module."""
 
 
+def read_module_source(path: str | os.PathLike[str]) -> tuple[bytes, bool]:
+    """A module file's binary-format bytes, and whether the file was the text format.
+
+    Raises:
+        WasmdbgError: as `module_bytes`.
+    """
+    data = read_module_file(path)
+    if not is_text_format(data):
+        return data, False
+    return assemble(data, os.fspath(path)), True
+
+
 def module_bytes(path: str | os.PathLike[str]) -> bytes:
     """A module file's binary-format bytes: the file itself, or its text format assembled.
 
@@ -31,10 +43,7 @@ def module_bytes(path: str | os.PathLike[str]) -> bytes:
         WasmdbgError: the path is missing, not a regular file, unreadable or too large (see
             `read_module_file`), or it holds text that is not a valid module.
     """
-    data = read_module_file(path)
-    if not is_text_format(data):
-        return data
-    return assemble(data, os.fspath(path))
+    return read_module_source(path)[0]
 
 
 def is_text_format(data: bytes) -> bool:

@@ -163,11 +163,9 @@ class RunReport:
             describe: how a note is worded (the CLI adds the flag that helps).
         """
         flat = self.frames
-        user_index = None
-        if self.user_frame is not None:
-            user_index = next(
-                (n for n, (i, _, _) in enumerate(flat) if i == self.user_frame.frame)
-            ) + self.user_frame.source  # fmt: skip
+        user = self.user_frame
+        # Its index in `frames`: the source frames of the physical frames before it, then its own position.
+        user_index = None if user is None else sum(len(f.sources) for f in self.stack[: user.frame]) + user.source
         trap = self.trap
         return {
             "outcome": self.outcome,

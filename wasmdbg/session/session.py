@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from wasmdbg.addresses import ModuleOffset
 from wasmdbg.dwarf.progress import IndexProgress
@@ -21,7 +22,7 @@ from wasmdbg.facts import page_bytes
 from wasmdbg.inspection.module_info import ModuleInfo, describe_module
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import memory_cap_hit
-from wasmdbg.runner.text_format import assemble, is_text_format
+from wasmdbg.runner.text_format import read_module_source
 from wasmdbg.session.annotation import PastedText, symbolize_text
 from wasmdbg.session.disassembly import Disassembly, disassemble
 from wasmdbg.session.live import LiveRun, RunRequest
@@ -31,7 +32,6 @@ from wasmdbg.symbols.runtime import user_frame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing, SourceRoots
 from wasmdbg.symbols.stack import StackFrame, symbolize_stack
 from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
-from wasmdbg.wasm.files import read_module_file
 from wasmdbg.wasm.module import WasmModule, read_module
 
 
@@ -49,18 +49,14 @@ class SessionOptions:
 class Session:
     """One module, loaded once, and the symbolizer, runs and views built on it."""
 
-    def __init__(self, path: str, data: bytes, module: WasmModule, options: SessionOptions) -> None:
+    def __init__(self, path: str, module: WasmModule, options: SessionOptions, *, text_format: bool = False) -> None:
         self.path = path
         """The module's path as the user gave it."""
-        self.data = data
-        """The module's binary (converted from the text format if it was given as text)."""
         self.module = module
         self.options = options
-        self.sha256 = hashlib.sha256(data).hexdigest()
-        """Of the binary (for a text-format module: of its conversion)."""
-        self.sources = SourceRoots.for_module(path, list(options.source_roots), list(options.substitutions))
-        self.text_format = False
+        self.text_format = text_format
         """Whether the file was the text format (then `data` is its assembled binary)."""
+        self.sources = SourceRoots.for_module(path, list(options.source_roots), list(options.substitutions))
         self._symbolizer: Symbolizer | None = None
         self._symbolizer_lock = threading.Lock()
 
@@ -71,13 +67,18 @@ class Session:
         Raises:
             WasmdbgError: the file is missing, unreadable, malformed, or text that does not assemble.
         """
-        shown = os.fspath(path)
-        raw = read_module_file(shown)
-        text_format = is_text_format(raw)
-        data = assemble(raw, shown) if text_format else raw
-        session = cls(shown, data, read_module(data), options or SessionOptions())
-        session.text_format = text_format
-        return session
+        data, text_format = read_module_source(path)
+        return cls(os.fspath(path), read_module(data), options or SessionOptions(), text_format=text_format)
+
+    @property
+    def data(self) -> bytes:
+        """The module's binary (assembled from the text format if it was given as text)."""
+        return self.module.data
+
+    @cached_property
+    def sha256(self) -> str:
+        """Of the binary (for a text-format module: of its assembled binary)."""
+        return hashlib.sha256(self.module.data).hexdigest()
 
     # -- symbols --------------------------------------------------------------------------------
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-
-import pytest
+from pathlib import Path
 
 from tests.helpers import SAMPLES
 from wasmdbg.dwarf.isolate import DwarfBuildCancelled
@@ -50,11 +49,11 @@ def test_a_cancelled_build_raises_and_a_later_one_succeeds() -> None:
     assert session.symbolizer().index is not None  # the cancellation was not remembered as a failure
 
 
-def test_a_text_format_module_opens_as_its_binary(tmp_path: pytest.TempPathFactory) -> None:
+def test_a_text_format_module_opens_as_its_binary(tmp_path: Path) -> None:
     from tests.helpers import wat
 
     source = '(module (func (export "_start") unreachable))'
-    path = tmp_path / "m.wat"  # type: ignore[operator]
+    path = tmp_path / "m.wat"
     path.write_text(source)
     session = Session.open(str(path))
     assert session.data == wat(source)

@@ -88,7 +88,7 @@ class UsageError(WasmdbgError):
     """A run option that cannot be used; exit status 2."""
 
 
-def build_request(args: argparse.Namespace, env: Environment) -> RunRequest:
+def build_request(args: argparse.Namespace) -> RunRequest:
     """The RunRequest the options ask for, every option checked before anything runs.
 
     Raises:
@@ -104,7 +104,7 @@ def build_request(args: argparse.Namespace, env: Environment) -> RunRequest:
         grants += [parse_dir_grant(d, writable=True) for d in args.dir_rw]
         variables = parse_env(args.env, os.environ)
     except (LimitsError, SandboxError) as error:
-        raise UsageError(error.message) from None
+        raise UsageError(error.message, error.hint) from None
     stdin = args.stdin
     if stdin in _OWN_STDIN:
         stdin = STDIN_INHERIT  # inside the agent /dev/stdin would be its control pipe
@@ -164,18 +164,16 @@ def open_session(args: argparse.Namespace) -> Session:
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     """Run, stream guest output, print the report."""
-    if args.limits and any(part.strip() == "help" for item in args.limits for part in item.split(",")):
-        from wasmdbg.runner.limits import HELP
-
-        env.stdout.write(HELP)
-        return ExitStatus.OK
+    try:
+        request = build_request(args)
+    except UsageError as error:
+        if error.hint:  # `-W help`: what was asked for, not an error
+            env.stdout.write(error.hint)
+            return ExitStatus.OK
+        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
+        return ExitStatus.USAGE
     if args.module is None:
         env.stderr.write("wasmdbg run: error: MODULE is required (wasmdbg run [OPTIONS] MODULE [ARGS...])\n")
-        return ExitStatus.USAGE
-    try:
-        request = build_request(args, env)
-    except UsageError as error:
-        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
         return ExitStatus.USAGE
     from wasmdbg.cli.hints import describe
 
@@ -233,8 +231,10 @@ def _start_failure(report: RunReport, session: Session) -> str | None:
 
 
 def _write_output(env: Environment, stream: str, data: bytes) -> None:
+    from wasmdbg.render.console import is_terminal
+
     target: TextIO = env.stdout if stream == "stdout" else env.stderr
-    if getattr(target, "isatty", lambda: False)():
+    if is_terminal(target):
         # The guest is untrusted: on a terminal its bytes must not become escape sequences.
         target.write(printable(data.decode("utf-8", "replace"), one_line=False))
         target.flush()
