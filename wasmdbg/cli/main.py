@@ -7,7 +7,7 @@ import sys
 from typing import NoReturn
 
 from wasmdbg import __version__
-from wasmdbg.cli.commands import info, symbolize
+from wasmdbg.cli.commands import debug, info, symbolize
 from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
@@ -17,7 +17,11 @@ from wasmdbg.text import printable
 DESCRIPTION = """\
 wasmdbg: a debugging assistant for WebAssembly modules.
 
+Usage: wasmdbg [OPTIONS] MODULE [ARGS...]   open the debugger on MODULE (wasmdbg --help-app)
+       wasmdbg COMMAND ...
+
 Commands:
+  wasmdbg MODULE [ARGS...]            debug a module: run it live, inspect how it stopped
   wasmdbg info MODULE                 describe a module and the debug information it carries
   wasmdbg symbolize MODULE ADDR...    map addresses to functions and source lines
   wasmdbg symbolize [MODULE] < LOG    find the backtraces in a log and symbolize them
@@ -29,6 +33,9 @@ exit status: 0 success, 1 unusable input (missing, malformed or invalid module),
 2 usage error; `run` exits as wasmtime does (the guest's code, 134 for a trap).
 Results go to stdout, diagnostics to stderr.
 """
+
+
+COMMANDS = ("info", "symbolize", "run")
 
 
 class _UsageError(Exception):
@@ -55,6 +62,18 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
+def _looks_like_a_command(word: str) -> bool:
+    """A bare word that names no file (`wasmdbg frobnicate`): a mistyped command, not a module."""
+    import os
+
+    return (
+        not word.startswith("-")
+        and "/" not in word
+        and not word.endswith((".wasm", ".wat"))
+        and not os.path.exists(word)
+    )
+
+
 def build_parser(env: Environment) -> argparse.ArgumentParser:
     """The full command-line grammar."""
     _Parser.env = env
@@ -78,13 +97,17 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(env)
     try:
-        if argv and not argv[0].startswith("-") and argv[0] not in ("info", "symbolize", "run"):
-            # `wasmdbg MODULE [ARGS]` is the interactive debugger's spelling.
-            raise _UsageError(
-                f"wasmdbg: error: unknown command {printable(argv[0])!r}; "
-                "the interactive debugger (wasmdbg MODULE) is not available yet: "
-                "try `wasmdbg info MODULE` or `wasmdbg symbolize MODULE`"
-            )
+        if argv == ["--help-app"]:
+            debug.build_parser(env, _Parser).print_help(env.stdout)
+            return ExitStatus.OK
+        if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+            # `wasmdbg [OPTIONS] MODULE [ARGS...]` is the interactive debugger's spelling.
+            if _looks_like_a_command(argv[0]):
+                raise _UsageError(
+                    f"wasmdbg: error: unknown command {printable(argv[0])!r} (commands: {', '.join(COMMANDS)}); "
+                    "to debug a module, give its path: wasmdbg MODULE"
+                )
+            return int(debug.debug(debug.build_parser(env, _Parser).parse_args(argv), env))
         args = parser.parse_args(argv)
         command = getattr(args, "command", None)
         if command is None:

@@ -266,7 +266,9 @@ class LiveRun:
     # -- lifetime -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """End the agent and remove everything it had on disk."""
+        """End the agent (and the guest, if it is still running) and remove everything it had on disk."""
+        if self.finished is None:
+            self._agent.kill()  # a running guest would not read a polite Quit before close gives up on it
         self._agent.close()
 
     def __enter__(self) -> LiveRun:

@@ -1,1 +1,4 @@
-"""The interactive app (`wasmdbg MODULE`): the only package that imports Textual."""
+"""The interactive debugger, `wasmdbg MODULE`: the only package that imports Textual.
+
+`make_app` (in `app.py`) builds it, for the CLI and for the tests alike.
+"""

@@ -88,18 +88,22 @@ class UsageError(WasmdbgError):
     """A run option that cannot be used; exit status 2."""
 
 
-def build_request(args: argparse.Namespace) -> RunRequest:
+def build_request(args: argparse.Namespace, *, interactive: bool = False) -> RunRequest:
     """The RunRequest the options ask for, every option checked before anything runs.
+
+    Args:
+        args: the parsed run options.
+        interactive: for the app, whose default is no timeout (the user is watching).
 
     Raises:
         UsageError: an option is malformed, names a missing file, or cannot be honoured.
     """
     from wasmdbg.runner.grants import SandboxError, parse_dir_grant, parse_env
-    from wasmdbg.runner.limits import LimitsError, parse_limits
+    from wasmdbg.runner.limits import HEADLESS_LIMITS, INTERACTIVE_LIMITS, LimitsError, parse_limits
     from wasmdbg.session.live import STDIN_INHERIT, RunRequest
 
     try:
-        limits = parse_limits(args.limits)
+        limits = parse_limits(args.limits, INTERACTIVE_LIMITS if interactive else HEADLESS_LIMITS)
         grants = [parse_dir_grant(d, writable=False) for d in args.dir]
         grants += [parse_dir_grant(d, writable=True) for d in args.dir_rw]
         variables = parse_env(args.env, os.environ)
@@ -162,19 +166,27 @@ def open_session(args: argparse.Namespace) -> Session:
     return Session.open(args.module, options)
 
 
-def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
-    """Run, stream guest output, print the report."""
+def request_or_status(args: argparse.Namespace, env: Environment, prog: str, *, interactive: bool = False) -> RunRequest | int:
+    """The request, or the exit status after saying why there is none (`-W help` is an answer, not an error)."""
     try:
-        request = build_request(args)
+        request = build_request(args, interactive=interactive)
     except UsageError as error:
-        if error.hint:  # `-W help`: what was asked for, not an error
+        if error.hint:
             env.stdout.write(error.hint)
             return ExitStatus.OK
-        env.stderr.write(f"wasmdbg run: error: {printable(error.message)}\n")
+        env.stderr.write(f"{prog}: error: {printable(error.message)}\n")
         return ExitStatus.USAGE
     if args.module is None:
-        env.stderr.write("wasmdbg run: error: MODULE is required (wasmdbg run [OPTIONS] MODULE [ARGS...])\n")
+        env.stderr.write(f"{prog}: error: MODULE is required ({prog} [OPTIONS] MODULE [ARGS...])\n")
         return ExitStatus.USAGE
+    return request
+
+
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
+    """Run, stream guest output, print the report."""
+    request = request_or_status(args, env, "wasmdbg run")
+    if isinstance(request, int):
+        return request
     from wasmdbg.cli.hints import describe
 
     session = open_session(args)
@@ -185,11 +197,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
                     _write_output(env, event.stream, event.data)  # type: ignore[union-attr]
         report = session.finish(live)
     if args.report:
-        try:
-            with open(args.report, "w", encoding="utf-8") as out:
-                json.dump(report.to_json(describe), out, indent=2)
-        except OSError as error:
-            raise WasmdbgError(f"{printable(args.report)}: {error.strerror or error}") from None
+        write_report(report, args.report)
     failure = _start_failure(report, session)
     if args.format == "json":
         env.stdout.write(json.dumps(report.to_json(describe)) + "\n")
@@ -207,6 +215,21 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
 
     make_console(env.stderr, width=env.width).print(RunView(report, SOURCE_HINT, describe))
     return report.exit_status
+
+
+def write_report(report: RunReport, path: str) -> None:
+    """Write the JSON report as `--report PATH` asks.
+
+    Raises:
+        WasmdbgError: the file cannot be written.
+    """
+    from wasmdbg.cli.hints import describe
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(report.to_json(describe), out, indent=2)
+    except OSError as error:
+        raise WasmdbgError(f"{printable(path)}: {error.strerror or error}") from None
 
 
 def _start_failure(report: RunReport, session: Session) -> str | None:

@@ -1,0 +1,47 @@
+"""Fixtures for the app's tests: an app on a sample, and a bounded wait for what it should show."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.helpers import SAMPLES
+from wasmdbg.runner.limits import INTERACTIVE_LIMITS, RunLimits
+from wasmdbg.session.live import RunRequest
+from wasmdbg.session.session import Session, SessionOptions
+from wasmdbg.tui.app import WasmdbgApp, make_app
+
+BUILD = SAMPLES / "build"
+HANG_BOUND_S = 60.0
+"""A wait that takes this long is a hang, not slowness: only hangs are bounded, never speed."""
+
+
+def sample_app(
+    module: str | Path,
+    *args: str,
+    limits: RunLimits = INTERACTIVE_LIMITS,
+    source_roots: tuple[str, ...] = (str(SAMPLES),),
+) -> WasmdbgApp:
+    """The app as the CLI builds it, on a sample (or any module path)."""
+    path = module if isinstance(module, Path) else BUILD / module
+    session = Session.open(path, SessionOptions(source_roots=source_roots))
+    return make_app(session, RunRequest(args=args, limits=limits), source_hint="add --source-root DIR")
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until `condition()` holds; fail (naming `what`) only after HANG_BOUND_S."""
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > HANG_BOUND_S:
+            pytest.fail(f"the app never got to: {what}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def app_on() -> Callable[..., WasmdbgApp]:
+    """`app_on("divzero.O0.wasm")`: a fresh app on a sample."""
+    return sample_app

@@ -1,0 +1,1 @@
+"""The app's modal screens: help and go-to-address."""

@@ -1,0 +1,56 @@
+"""`?`: the keys that work where you are, generated from the active bindings (nothing to keep in sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def binding_rows(bindings: Iterable[tuple[str, Binding]]) -> list[tuple[str, str]]:
+    """(keys, description) for each action with a description, keys of one action joined."""
+    by_action: dict[str, tuple[list[str], str]] = {}
+    for key_display, binding in bindings:
+        if not binding.description:
+            continue
+        keys, _ = by_action.setdefault(binding.action, ([], binding.description))
+        if key_display not in keys:
+            keys.append(key_display)
+    return [(" / ".join(keys), description) for keys, description in by_action.values()]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of keys; any of escape, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="wasmdbg keys", title_style="bold", show_header=True, header_style="bold", expand=True)
+        table.add_column("key", style="bold cyan", no_wrap=True)
+        table.add_column("does")
+        for keys, description in self.rows:
+            table.add_row(Text(keys), Text(description))
+        with VerticalScroll(id="help-body"):
+            yield Static(table)
+            yield Static(
+                Text(
+                    "ctrl+p opens the command palette (every action, and the themes); "
+                    "the mouse selects frames and scrolls panes.",
+                    style="dim",
+                )
+            )
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(None)
