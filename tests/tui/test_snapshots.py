@@ -35,6 +35,8 @@ async def _until_stopped(pilot: Pilot[int]) -> None:
     await wait_for(pilot, lambda: app.report is not None, "the report")
     await app.workers.wait_for_complete()
     await pilot.pause()
+    app.screen.refresh(layout=True)  # every scrollbar drawn where its pane now is
+    await pilot.pause()
 
 
 def test_trap_view_of_a_divide_by_zero(snap_compare) -> None:  # type: ignore[no-untyped-def]

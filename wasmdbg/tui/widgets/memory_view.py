@@ -462,8 +462,15 @@ class MemoryView(ScrollView, can_focus=True):
             target = row - height + 1
         else:
             return
-        # force: the scrollbars of a new virtual size are only known after the next layout.
+        # force: the scrollbars of a new virtual size are only known after the next layout. A
+        # scrollbar that layout only now shows keeps the position it had (the top), so tell it
+        # where the view is once it is there.
         self.scroll_to(y=max(0, target), animate=False, force=True, immediate=True)
+        self.call_after_refresh(self._sync_scrollbar)
+
+    def _sync_scrollbar(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = round(self.scroll_y)
 
     # -- reading --------------------------------------------------------------------------
 
