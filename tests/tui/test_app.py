@@ -168,7 +168,10 @@ async def test_help_lists_the_active_bindings() -> None:
         await wait_for(pilot, lambda: app.report is not None, "the report")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        rows = dict((description, keys) for keys, description in app.screen.rows)
+        rows = {description: keys for keys, description, _ in app.screen.rows}
+        enabled = {description: on for _, description, on in app.screen.rows}
+        assert app.screen.rows[0][1] == "Continue"  # the debugger's keys first
+        assert not enabled["Pause"] and enabled["Restart"]  # the run has stopped: pausing does not apply
         for binding in app.BINDINGS:
             assert binding.description in rows, binding.description  # type: ignore[union-attr]
         assert rows["Restart"] == "r" and "q" in rows["Quit"].split(" / ")

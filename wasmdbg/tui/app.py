@@ -10,8 +10,6 @@ and the memory size by the run worker before it reports. `make_app` is the one w
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,7 +23,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from wasmdbg.dwarf.progress import IndexProgress
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.findings import Finding
 from wasmdbg.inspection.memory_map import memory_map
@@ -34,6 +31,8 @@ from wasmdbg.session.disassembly import Disassembly
 from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.report import RunReport
 from wasmdbg.session.session import Session
+from wasmdbg.tui.clock import RunClock
+from wasmdbg.tui.jobs import LiveMemory, Output, SymbolsState, build_symbols, drive_run
 from wasmdbg.tui.messages import (
     GuestStarted,
     ReportReady,
@@ -67,16 +66,6 @@ STACK_TOP_SHOWN = 16
 """Without a fault address the memory pane opens this many bytes below the stack's top."""
 
 RUN_VIEW, TRAP_VIEW = "run", "trap"
-
-
-class LiveMemory:
-    """The stopped run's linear memory, read through its agent (the memory view calls it from a worker)."""
-
-    def __init__(self, live: LiveRun) -> None:
-        self.live = live
-
-    def read(self, address: int, length: int) -> bytes:
-        return self.live.read_memory(address, length)
 
 
 class WasmdbgApp(App[int]):
@@ -118,12 +107,9 @@ class WasmdbgApp(App[int]):
         self.finished: p.Finished | None = None
         self.report: RunReport | None = None
         self.symbols = "indexing…"
-        self.symbols_done = threading.Event()
-        self.symbols_failed: str | None = None
-        self._output: deque[tuple[str, bytes]] = deque()
-        self._started_at: float | None = None
-        self._paused_at: float | None = None
-        self._paused_total = 0.0
+        self.symbols_state = SymbolsState()
+        self._output: Output = deque()
+        self.clock = RunClock()
         self._plotted: tuple[int, float] | None = None
         self._disassembly: dict[int, Disassembly | str] = {}
         self._shown_entry: FrameEntry | None = None
@@ -159,6 +145,7 @@ class WasmdbgApp(App[int]):
         self.query_one("#stack", StackView).border_title = "stack"
         self.query_one("#memory", MemoryPane).border_title = "memory"
         self.query_one("#outcome", OutcomePanel).update(Text("running…", style="dim"))
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.set_interval(OUTPUT_TICK_S, self._drain_output)
         self.set_interval(CHART_TICK_S, self._redraw_live)
         self._build_symbols()
@@ -170,18 +157,11 @@ class WasmdbgApp(App[int]):
     def _build_symbols(self) -> None:
         worker = get_current_worker()
         try:
-            self.session.symbolizer(cancel=worker.cancelled_event, on_progress=self._post_progress)
-        except WasmdbgError as error:
-            if not worker.is_cancelled:
-                self.symbols_failed = error.message  # before symbols_done: the run worker reads it then
-                self.post_message(SymbolsFailed(error.message))
-            return
+            failure = build_symbols(self.session, worker.cancelled_event, self.post_message)
+            self.symbols_state.failure = failure  # before done: the run job reads it then
         finally:
-            self.symbols_done.set()
-        self.post_message(SymbolsReady())
-
-    def _post_progress(self, progress: IndexProgress) -> None:
-        self.post_message(SymbolsProgress(progress))  # from the builder's thread: post_message is thread-safe
+            self.symbols_state.done.set()
+        self.post_message(SymbolsFailed(failure) if failure is not None else SymbolsReady())
 
     def on_symbols_progress(self, message: SymbolsProgress) -> None:
         progress = message.progress
@@ -214,46 +194,9 @@ class WasmdbgApp(App[int]):
         self._run(self.generation, self._output)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _run(self, generation: int, output: deque[tuple[str, bytes]]) -> None:
+    def _run(self, generation: int, output: Output) -> None:
         worker = get_current_worker()
-        try:
-            live = self.session.start_run(self.request, cancel=worker.cancelled_event)
-        except WasmdbgError as error:
-            self.post_message(RunFailed(error.message, generation))
-            return
-        self.post_message(RunStarted(live, generation))
-        for event in live.events():
-            if isinstance(event, p.Output):
-                output.append((event.stream, event.data))
-            elif isinstance(event, p.Sample):
-                self.post_message(SampleArrived(event, generation))
-            elif isinstance(event, p.Started):
-                self.post_message(GuestStarted(generation))
-            elif isinstance(event, p.Finished):
-                self.post_message(RunEnded(event, generation))
-        finished = live.finished
-        if finished is None:
-            return  # cancelled: a restart or quit; whoever cancelled closes the run
-        # The report names frames: wait for the index being built rather than build a second one.
-        while not self.symbols_done.wait(0.1):
-            if worker.is_cancelled:
-                return
-        if self.symbols_failed is not None:
-            return
-        try:
-            report = self.session.report(
-                finished, live.request, samples=live.samples, stdout=bytes(live.stdout), stderr=bytes(live.stderr)
-            )
-        except WasmdbgError as error:
-            self.post_message(RunFailed(error.message, generation))
-            return
-        size = None
-        if live.engine_alive and self.session.module.memories:
-            try:
-                size = live.memory_size()
-            except WasmdbgError:
-                size = None  # the memory is not exported, or the engine ended: the pane says so
-        self.post_message(ReportReady(report, generation, size))
+        drive_run(self.session, self.request, generation, output, worker.cancelled_event, self.post_message, self.symbols_state)
 
     def on_run_started(self, message: RunStarted) -> None:
         if message.generation != self.generation:
@@ -263,9 +206,8 @@ class WasmdbgApp(App[int]):
 
     def on_guest_started(self, message: GuestStarted) -> None:
         if message.generation == self.generation:
-            self.state = RUNNING
-            self._started_at = time.monotonic()
-            self._show_status()
+            self.clock.start()
+            self._set_state(RUNNING)
 
     def on_sample_arrived(self, message: SampleArrived) -> None:
         if message.generation == self.generation:
@@ -275,7 +217,8 @@ class WasmdbgApp(App[int]):
         if message.generation != self.generation:
             return
         self.finished = message.finished
-        self.state = message.finished.outcome.outcome
+        self.clock.stop(message.finished.duration_s)
+        self._set_state(message.finished.outcome.outcome)
         self._drain_output(everything=True)
         for log in self.query(OutputLog):
             log.flush_pending()
@@ -316,7 +259,7 @@ class WasmdbgApp(App[int]):
     def on_run_failed(self, message: RunFailed) -> None:
         if message.generation != self.generation:
             return
-        self.state = p.ERROR
+        self._set_state(p.ERROR)
         self.query_one("#outcome", OutcomePanel).update(Text(f"could not run: {message.message}", style="bold red"))
         self.notify(message.message, title="wasmdbg", severity="error", markup=False)
         self._show_status()
@@ -367,6 +310,11 @@ class WasmdbgApp(App[int]):
         if entry.physical == 0 and report is not None and report.trap and report.trap.fault_address is not None:
             self.query_one("#memory", MemoryPane).view.go_to(report.trap.fault_address)
 
+    def _theme_changed(self, _: object) -> None:
+        # The source's colours follow the theme: redraw the selected frame's.
+        if self._shown_entry is not None:
+            self._show_frame(self._shown_entry)
+
     # -- timers ---------------------------------------------------------------------------------
 
     def _drain_output(self, everything: bool = False) -> None:
@@ -394,12 +342,12 @@ class WasmdbgApp(App[int]):
         self._show_status()
 
     def _elapsed(self) -> float | None:
-        if self.finished is not None:
-            return self.finished.duration_s
-        if self._started_at is None:
-            return None
-        now = self._paused_at or time.monotonic()
-        return now - self._started_at - self._paused_total
+        return self.clock.elapsed()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.refresh_bindings()  # the footer dims what no longer applies
+        self._show_status()
 
     def _show_status(self) -> None:
         detail = ""
@@ -414,9 +362,7 @@ class WasmdbgApp(App[int]):
         self.state = COMPILING
         self.finished = None
         self.report = None
-        self._started_at = None
-        self._paused_at = None
-        self._paused_total = 0.0
+        self.clock = RunClock()
         self._plotted = None
         for log in self.query(OutputLog):
             log.reset()
@@ -444,26 +390,17 @@ class WasmdbgApp(App[int]):
             return (stopped and self.report is not None) or None
         return True
 
-    def _refresh_bindings(self) -> None:
-        self.refresh_bindings()
-
     def action_pause(self) -> None:
         if self.live is not None and self.state == RUNNING:
             self.live.pause()
-            self.state = PAUSED
-            self._paused_at = time.monotonic()
-            self._show_status()
-            self._refresh_bindings()
+            self.clock.pause()
+            self._set_state(PAUSED)
 
     def action_continue(self) -> None:
         if self.live is not None and self.state == PAUSED:
             self.live.resume()
-            self.state = RUNNING
-            if self._paused_at is not None:
-                self._paused_total += time.monotonic() - self._paused_at
-                self._paused_at = None
-            self._show_status()
-            self._refresh_bindings()
+            self.clock.resume()
+            self._set_state(RUNNING)
 
     def action_interrupt(self) -> None:
         if self.live is not None and self.state in (RUNNING, PAUSED):
@@ -495,7 +432,7 @@ class WasmdbgApp(App[int]):
 
     def action_view(self, view: str) -> None:
         self.query_one("#views", TabbedContent).active = view
-        self._refresh_bindings()
+        self.refresh_bindings()
 
     def action_goto(self) -> None:
         def go(address: int | None) -> None:
@@ -508,7 +445,11 @@ class WasmdbgApp(App[int]):
         self.push_screen(GotoScreen(), go)
 
     def action_help(self) -> None:
-        bindings = [(self.get_key_display(b.binding), b.binding) for b in self.screen.active_bindings.values()]
+        active = self.screen.active_bindings.values()
+        # The debugger's own keys first, then those of the focused pane and Textual's.
+        ours = [b.action for b in self.BINDINGS if isinstance(b, Binding)]
+        ordered = sorted(active, key=lambda b: ours.index(b.binding.action) if b.binding.action in ours else len(ours))
+        bindings = [(self.get_key_display(b.binding), b.binding, b.enabled) for b in ordered]
         self.push_screen(HelpScreen(binding_rows(bindings)))
 
     async def action_quit(self) -> None:
@@ -527,7 +468,7 @@ class WasmdbgApp(App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        self._refresh_bindings()
+        self.refresh_bindings()
 
     # -- the command palette ---------------------------------------------------------------------
 

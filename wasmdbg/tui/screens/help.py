@@ -13,16 +13,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def binding_rows(bindings: Iterable[tuple[str, Binding]]) -> list[tuple[str, str]]:
-    """(keys, description) for each action with a description, keys of one action joined."""
-    by_action: dict[str, tuple[list[str], str]] = {}
-    for key_display, binding in bindings:
+def binding_rows(bindings: Iterable[tuple[str, Binding, bool]]) -> list[tuple[str, str, bool]]:
+    """(keys, description, enabled now) for each action with a description, keys of one action joined."""
+    by_action: dict[str, tuple[list[str], str, bool]] = {}
+    for key_display, binding, enabled in bindings:
         if not binding.description:
             continue
-        keys, _ = by_action.setdefault(binding.action, ([], binding.description))
+        keys, _, _ = by_action.setdefault(binding.action, ([], binding.description, enabled))
         if key_display not in keys:
             keys.append(key_display)
-    return [(" / ".join(keys), description) for keys, description in by_action.values()]
+    return [(" / ".join(keys), description, enabled) for keys, description, enabled in by_action.values()]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,7 +32,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, bool]]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -40,8 +40,9 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="wasmdbg keys", title_style="bold", show_header=True, header_style="bold", expand=True)
         table.add_column("key", style="bold cyan", no_wrap=True)
         table.add_column("does")
-        for keys, description in self.rows:
-            table.add_row(Text(keys), Text(description))
+        for keys, description, enabled in self.rows:
+            style = "" if enabled else "dim"
+            table.add_row(Text(keys, style=style), Text(description + ("" if enabled else "  (not now)"), style=style))
         with VerticalScroll(id="help-body"):
             yield Static(table)
             yield Static(

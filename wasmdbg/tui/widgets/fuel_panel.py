@@ -56,7 +56,14 @@ class FuelPanel(Static):
             stale = f"  ≥ (synced {last.fuel_stale_s:.1f} s ago)" if last.fuel_stale_s >= 0.5 else "  ≥ (running)"
             table.add_row("fuel used", Text.assemble(f"{last.fuel_consumed:,}", (stale, "dim")))
             rate = fuel_rate(samples)
-            table.add_row("fuel rate", "paused" if paused else ("—" if rate is None else f"{_count(rate)}/s"))
+            if paused:
+                shown = "paused"
+            elif last.fuel_stale_s >= RATE_WINDOW_S:
+                # Compiled code writes fuel back at calls: a loop without calls shows none burnt.
+                shown = f"unknown: no calls for {last.fuel_stale_s:.1f} s (fuel is counted at calls)"
+            else:
+                shown = "—" if rate is None else f"{_count(rate)}/s"
+            table.add_row("fuel rate", shown)
         table.add_row("fuel limit", self._fuel_limit(limits, None if last is None else last.fuel_consumed))
         if last is not None:
             pages = _memory_bytes(last.memory_pages, last.page_bytes)

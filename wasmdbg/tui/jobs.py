@@ -1,0 +1,122 @@
+"""The app's two background jobs, as plain functions of a Session: build the symbolizer, drive a run.
+
+They run in the app's thread workers and reach the UI only through `post` (the app's
+thread-safe `post_message`); they never touch a widget. Guest output goes into a deque that the
+app's timer drains, so a flood costs the UI thread one bounded batch per tick.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from textual.message import Message
+
+from wasmdbg.dwarf.progress import IndexProgress
+from wasmdbg.errors import WasmdbgError
+from wasmdbg.runner import protocol as p
+from wasmdbg.session.live import LiveRun, RunRequest
+from wasmdbg.session.session import Session
+from wasmdbg.tui.messages import (
+    GuestStarted,
+    ReportReady,
+    RunEnded,
+    RunFailed,
+    RunStarted,
+    SampleArrived,
+    SymbolsProgress,
+)
+
+Post = Callable[[Message], object]
+Output = deque[tuple[str, bytes]]
+"""Guest output in the order it came: (stream, bytes)."""
+
+
+class LiveMemory:
+    """A stopped run's linear memory, read through its agent (the memory view calls it from a worker)."""
+
+    def __init__(self, live: LiveRun) -> None:
+        self.live = live
+
+    def read(self, address: int, length: int) -> bytes:
+        return self.live.read_memory(address, length)
+
+
+def build_symbols(session: Session, cancel: threading.Event, post: Post) -> str | None:
+    """Build the session's symbolizer, posting its progress; return why it failed, or None.
+
+    A cancelled build (the app is quitting) returns None without a word.
+    """
+
+    def progress(step: IndexProgress) -> None:
+        post(SymbolsProgress(step))
+
+    try:
+        session.symbolizer(cancel=cancel, on_progress=progress)
+    except WasmdbgError as error:
+        return None if cancel.is_set() else error.message
+    return None
+
+
+class SymbolsState:
+    """What the run job needs to know of the symbolizer's build, set from the build's thread."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.failure: str | None = None
+        """Why the build failed; set before `done`."""
+
+
+def drive_run(
+    session: Session,
+    request: RunRequest,
+    generation: int,
+    output: Output,
+    cancel: threading.Event,
+    post: Post,
+    symbols: SymbolsState,
+) -> None:
+    """Start a run, post its events, then its report once the frames can be named.
+
+    A cancelled run (restart, quit) is closed here: nothing it had on disk is left behind.
+    """
+    try:
+        live = session.start_run(request, cancel=cancel)
+    except WasmdbgError as error:
+        post(RunFailed(error.message, generation))
+        return
+    post(RunStarted(live, generation))
+    for event in live.events():
+        if isinstance(event, p.Output):
+            output.append((event.stream, event.data))
+        elif isinstance(event, p.Sample):
+            post(SampleArrived(event, generation))
+        elif isinstance(event, p.Started):
+            post(GuestStarted(generation))
+        elif isinstance(event, p.Finished):
+            post(RunEnded(event, generation))
+    finished = live.finished
+    if finished is None:
+        live.close()
+        return
+    # The report names frames: wait for the index being built rather than build a second one.
+    while not symbols.done.wait(0.1):
+        if cancel.is_set():
+            return
+    if symbols.failure is not None:
+        return  # the app is saying why and leaving
+    try:
+        report = session.report(
+            finished, live.request, samples=live.samples, stdout=bytes(live.stdout), stderr=bytes(live.stderr)
+        )
+    except WasmdbgError as error:
+        post(RunFailed(error.message, generation))
+        return
+    size = None
+    if live.engine_alive and session.module.memories:
+        try:
+            size = live.memory_size()
+        except WasmdbgError:
+            size = None  # the memory is not exported, or the engine ended: the pane says so
+    post(ReportReady(report, generation, size))
