@@ -8,14 +8,22 @@ line against `wasm-tools addr2line`, the highlighted instruction against `wasm-t
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import TabbedContent
 
 from tests.helpers import wasm_tools
 from tests.tui.conftest import BUILD, sample_app, wait_for
+from wasmdbg.cli.commands.run import start_failure
+from wasmdbg.facts import WASMTIME_FRAME_LIMIT
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import INTERACTIVE_LIMITS
+from wasmdbg.session.live import RunRequest
+from wasmdbg.session.session import Session
+from wasmdbg.tui.app import make_app
 from wasmdbg.tui.screens.goto import GotoScreen, parse_address
 from wasmdbg.tui.screens.help import HelpScreen
 from wasmdbg.tui.widgets.code_views import DisassemblyView, SourceView
@@ -277,3 +285,81 @@ async def test_a_click_selects_a_frame_and_the_app_survives_a_resize() -> None:
         await pilot.resize_terminal(200, 60)
         await pilot.pause()
         assert app.query_one("#disassembly", DisassemblyView).size.width > 0
+
+
+async def test_a_module_that_cannot_start_says_what_to_do(tmp_path: Path) -> None:
+    module = tmp_path / "nostart.wat"
+    module.write_text('(module (func (export "compute") (result i32) i32.const 7))')
+    session = Session.open(module)
+    app = make_app(session, RunRequest(limits=INTERACTIVE_LIMITS), start_hint=lambda r: start_failure(r, session))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.report is not None, "the report")
+        assert app.report is not None and app.report.outcome == p.ERROR
+        shown = str(app.query_one("#outcome").content)
+        assert "use --invoke NAME; exports: compute" in shown
+        await pilot.press("q")
+    assert app.return_code == 1
+
+
+async def test_a_stack_cut_at_wasmtimes_limit_says_so() -> None:
+    app = sample_app("stackoverflow.O0.wasm")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.report is not None, "the report")
+        assert app.report is not None and app.report.frames_truncated
+        stack = app.query_one(StackView)
+        last = stack.get_option_at_index(stack.option_count - 1)
+        assert last.id == "truncated" and last.disabled
+        assert f"at most {WASMTIME_FRAME_LIMIT} frames" in str(last.prompt)
+
+
+async def test_the_source_follows_a_theme_change() -> None:
+    app = sample_app("divzero.O0.wasm")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.report is not None, "the report")
+        source = app.query_one("#source", SourceView)
+        before = source.query_one("#body").content
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = source.query_one("#body").content
+        assert after is not before and "return total / count;" in source.text
+        assert getattr(after, "_theme", None) != getattr(before, "_theme", None)
+
+
+async def test_restart_while_running_ends_the_old_run() -> None:
+    app = sample_app("spin.O0.wasm")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == RUNNING and app.live is not None, "the guest running")
+        old = app.live
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.live is not None and app.live is not old and app.state == RUNNING, "the new run")
+        assert old is not None
+        await wait_for(pilot, lambda: not old.engine_alive, "the old engine ended")
+        await pilot.press("q")
+    assert app.live is None  # closed on the way out
+
+
+async def test_nothing_is_left_in_the_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    app = sample_app("spin.O0.wasm")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == RUNNING, "the guest running")
+        assert any(private.iterdir())  # the run's own directory, while it runs
+        await pilot.press("r")  # a run ended mid-way
+        await wait_for(pilot, lambda: app.generation == 2 and app.state == RUNNING, "the second run")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.report is not None, "the interrupted run's report")
+        await pilot.press("q")
+    await wait_for_nothing_in(private)
+
+
+async def wait_for_nothing_in(directory: Path) -> None:
+    """The closing of a cancelled run happens on a worker thread: give it its moment (a hang bound only)."""
+    import asyncio
+    import time
+
+    began = time.monotonic()
+    while any(directory.iterdir()):
+        assert time.monotonic() - began < 30, f"left behind: {sorted(p.name for p in directory.iterdir())}"
+        await asyncio.sleep(0.05)

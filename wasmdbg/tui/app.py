@@ -53,7 +53,13 @@ from wasmdbg.tui.widgets.memory_view import MemoryPane
 from wasmdbg.tui.widgets.outcome_panel import OutcomePanel
 from wasmdbg.tui.widgets.output_log import OutputLog
 from wasmdbg.tui.widgets.stack_view import FrameEntry, StackView, location
-from wasmdbg.tui.widgets.status_line import COMPILING, PAUSED, RUNNING, Status, StatusLine
+from wasmdbg.tui.widgets.status_line import (
+    COMPILING,
+    PAUSED,
+    RUNNING,
+    Status,
+    StatusLine,
+)
 
 OUTPUT_TICK_S = 0.1
 """How often guest output is moved from the run's queue into the logs."""
@@ -95,8 +101,10 @@ class WasmdbgApp(App[int]):
         *,
         source_hint: str | None = None,
         describe: Callable[[Finding], str] = str,
+        start_hint: Callable[[RunReport], str | None] | None = None,
     ) -> None:
         super().__init__()
+        self.start_hint = start_hint
         self.session = session
         self.request = request
         self.source_hint = source_hint
@@ -232,7 +240,8 @@ class WasmdbgApp(App[int]):
         if message.generation != self.generation:
             return
         report = self.report = message.report
-        self.query_one("#outcome", OutcomePanel).show(report, self.describe)
+        hint = self.start_hint(report) if self.start_hint is not None else None
+        self.query_one("#outcome", OutcomePanel).show(report, self.describe, hint=hint)
         live = self.live
         memory = self.query_one("#memory", MemoryPane)
         if live is not None and message.memory_size is not None:
@@ -344,9 +353,14 @@ class WasmdbgApp(App[int]):
     def _elapsed(self) -> float | None:
         return self.clock.elapsed()
 
+    def _refresh_footer(self) -> None:
+        """Dim in the footer what no longer applies (not while the app is being torn down)."""
+        if self.screen_stack:
+            self.refresh_bindings()
+
     def _set_state(self, state: str) -> None:
         self.state = state
-        self.refresh_bindings()  # the footer dims what no longer applies
+        self._refresh_footer()
         self._show_status()
 
     def _show_status(self) -> None:
@@ -432,7 +446,7 @@ class WasmdbgApp(App[int]):
 
     def action_view(self, view: str) -> None:
         self.query_one("#views", TabbedContent).active = view
-        self.refresh_bindings()
+        self._refresh_footer()
 
     def action_goto(self) -> None:
         def go(address: int | None) -> None:
@@ -468,7 +482,7 @@ class WasmdbgApp(App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        self.refresh_bindings()
+        self._refresh_footer()
 
     # -- the command palette ---------------------------------------------------------------------
 
@@ -492,6 +506,15 @@ def make_app(
     *,
     source_hint: str | None = None,
     describe: Callable[[Finding], str] = str,
+    start_hint: Callable[[RunReport], str | None] | None = None,
 ) -> WasmdbgApp:
-    """The app for `session`'s module run with `request`: what the CLI runs and the tests drive."""
-    return WasmdbgApp(session, request, source_hint=source_hint, describe=describe)
+    """The app for `session`'s module run with `request`: what the CLI runs and the tests drive.
+
+    Args:
+        session: the module.
+        request: how to run it (the app restarts it with the same request).
+        source_hint: what to say when a source file is not found (the front end knows its flags).
+        describe: how a note is worded (the CLI adds the flag that helps).
+        start_hint: for a run that could not start, one line saying what to do (the CLI's words).
+    """
+    return WasmdbgApp(session, request, source_hint=source_hint, describe=describe, start_hint=start_hint)

@@ -61,7 +61,13 @@ def debug(args: argparse.Namespace, env: Environment) -> int:
     from wasmdbg.tui.app import make_app
 
     session = run_command.open_session(args)
-    app = make_app(session, request, source_hint=run_command.SOURCE_HINT, describe=describe)
+    app = make_app(
+        session,
+        request,
+        source_hint=run_command.SOURCE_HINT,
+        describe=describe,
+        start_hint=lambda report: run_command.start_failure(report, session),
+    )
     status = app.run()
     if args.report and app.report is not None:
         run_command.write_report(app.report, args.report)

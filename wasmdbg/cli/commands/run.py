@@ -198,7 +198,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
         report = session.finish(live)
     if args.report:
         write_report(report, args.report)
-    failure = _start_failure(report, session)
+    failure = start_failure(report, session)
     if args.format == "json":
         env.stdout.write(json.dumps(report.to_json(describe)) + "\n")
         if failure:
@@ -232,7 +232,7 @@ def write_report(report: RunReport, path: str) -> None:
         raise WasmdbgError(f"{printable(path)}: {error.strerror or error}") from None
 
 
-def _start_failure(report: RunReport, session: Session) -> str | None:
+def start_failure(report: RunReport, session: Session) -> str | None:
     """One line saying why the guest could not be called at all, and what to do; None if it was."""
     from wasmdbg.runner import protocol as p
 

@@ -8,7 +8,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wasmdbg.session.disassembly import Disassembly
-from wasmdbg.symbols.sources import NOT_FOUND, OUTSIDE_ROOTS, SourceExcerpt, SourceMissing
+from wasmdbg.symbols.sources import (
+    NOT_FOUND,
+    OUTSIDE_ROOTS,
+    SourceExcerpt,
+    SourceMissing,
+)
 from wasmdbg.text import printable
 
 SOURCE_CONTEXT = 150

@@ -462,15 +462,16 @@ class MemoryView(ScrollView, can_focus=True):
             target = row - height + 1
         else:
             return
-        # force: the scrollbars of a new virtual size are only known after the next layout. A
-        # scrollbar that layout only now shows keeps the position it had (the top), so tell it
-        # where the view is once it is there.
+        # force: the scrollbars of a new virtual size are only known after the next layout
+        # (`_scroll_update` then puts the thumb where the view is).
         self.scroll_to(y=max(0, target), animate=False, force=True, immediate=True)
-        self.call_after_refresh(self._sync_scrollbar)
 
-    def _sync_scrollbar(self) -> None:
+    def _scroll_update(self, virtual_size: Size) -> None:
+        # Textual sets a scrollbar's position only when scroll_y changes while the bar is shown;
+        # a bar that this layout shows for the first time would keep the top. Tell it where we are.
+        super()._scroll_update(virtual_size)
         if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = round(self.scroll_y)
+            self.vertical_scrollbar.position = self.scroll_y
 
     # -- reading --------------------------------------------------------------------------
 

@@ -43,14 +43,17 @@ def _last_lines(data: bytes) -> list[str]:
 class OutcomePanel(Static):
     """The top of the trap view."""
 
-    def show(self, report: RunReport, describe: Callable[[Finding], str] = str) -> None:
-        """Describe `report`."""
+    def show(self, report: RunReport, describe: Callable[[Finding], str] = str, *, hint: str | None = None) -> None:
+        """Describe `report`; `hint` says what to do when the run could not start."""
         text = headline(report)
         if report.limits_hit:
             text.append(f"   limit hit: {', '.join(report.limits_hit)}", style="bold yellow")
         if report.explanation:
             text.append("\n")
             text.append(printable(report.explanation, one_line=False))
+        if hint:
+            text.append("\n")
+            text.append(printable(hint), style="bold")
         if report.outcome in (p.EXITED, p.RETURNED, p.ERROR):
             for stream, data in (("stdout", report.stdout), ("stderr", report.stderr)):
                 lines = _last_lines(data)

@@ -37,12 +37,15 @@ class Status:
 
 
 def describe_limits(limits: RunLimits) -> str:
-    """The limits in force, in words: `memory ≤ 512 MiB · fuel unlimited · no timeout · stack default`."""
-    memory = f"memory ≤ {describe_bytes(limits.max_memory_bytes)}" if limits.max_memory_bytes else "memory uncapped"
-    fuel = f"fuel ≤ {limits.fuel:,}" if limits.fuel is not None else "fuel unlimited"
-    timeout = f"timeout {limits.timeout_s:g} s" if limits.timeout_s else "no timeout"
-    stack = f"stack {describe_bytes(limits.max_wasm_stack)}" if limits.max_wasm_stack else "stack default"
-    return " · ".join((memory, fuel, timeout, stack))
+    """The limits in force, in words: `memory ≤ 512 MiB · fuel unlimited · no timeout` (the stack when set)."""
+    parts = [
+        f"memory ≤ {describe_bytes(limits.max_memory_bytes)}" if limits.max_memory_bytes else "memory uncapped",
+        f"fuel ≤ {limits.fuel:,}" if limits.fuel is not None else "fuel unlimited",
+        f"timeout {limits.timeout_s:g} s" if limits.timeout_s else "no timeout",
+    ]
+    if limits.max_wasm_stack:
+        parts.append(f"wasm stack ≤ {describe_bytes(limits.max_wasm_stack)}")
+    return " · ".join(parts)
 
 
 class StatusLine(Static):
