@@ -52,6 +52,14 @@ def location(frame: SourceFrame) -> str | None:
     return where
 
 
+LOCATION_CHARS = 36
+"""A longer `file:line:column` is shown by its tail in the stack (the source pane's title has it whole)."""
+
+
+def _elided(where: str) -> str:
+    return where if len(where) <= LOCATION_CHARS else "…" + where[-(LOCATION_CHARS - 1) :]
+
+
 class StackView(OptionList):
     """Frames of the stopped run; moving the highlight selects a frame (source, disassembly and memory follow)."""
 
@@ -141,7 +149,7 @@ class StackView(OptionList):
         if entry.user:
             text.append("  ← your code", style="bold green")
         where = location(source)
-        detail = printable(where) if where else "no line information"
+        detail = _elided(printable(where)) if where else "no line information"
         if entry.frame.module_offset is not None:
             detail += f"  @ {entry.frame.module_offset:#x}"
         text.append("\n     " + detail, style="dim")
