@@ -14,14 +14,9 @@ from textual.widgets import Static
 
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.inspection.memory_map import DATA, HEAP, STACK, MemoryMap, MemoryRegion
-from wasmdbg.tui.widgets import memory_view
-from wasmdbg.tui.widgets.memory_view import (
-    CACHE_CHUNKS,
-    CHUNK_BYTES,
-    MemoryPane,
-    MemorySource,
-    MemoryView,
-)
+from wasmdbg.tui.widgets import memory_reader
+from wasmdbg.tui.widgets.memory_reader import CACHE_CHUNKS, CHUNK_BYTES, MemorySource
+from wasmdbg.tui.widgets.memory_view import MemoryPane, MemoryView
 
 SIZE = (120, 30)
 HEX_START = 12
@@ -304,7 +299,7 @@ async def test_chunks_are_cached_and_the_cache_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert CACHE_CHUNKS >= 16
-    monkeypatch.setattr(memory_view, "CACHE_CHUNKS", 4)  # the same rule, fewer steps
+    monkeypatch.setattr(memory_reader, "CACHE_CHUNKS", 4)  # the same rule, fewer steps
     size = 8 * CHUNK_BYTES
     source = BytesSource(pattern(0, size))
     app = MemoryApp()

@@ -2,7 +2,7 @@
 
 Memory can be 512 MiB or more, so the rows are virtual (the Line API: `render_line(y)` draws one
 row of 16 bytes) and only the chunks under the visible rows are read, by a thread worker, into a
-bounded LRU cache. Bytes not read yet show as `··` until their chunk arrives. The bytes are
+bounded LRU cache (`memory_reader.py`). Bytes not read yet show as `··` until their chunk arrives. The bytes are
 drawn as Rich segments with styles, never as markup, and the ASCII column shows only 0x20–0x7e,
 so guest memory cannot drive the terminal.
 """
@@ -10,9 +10,8 @@ so guest memory cannot drive the terminal.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,38 +25,25 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from wasmdbg.errors import WasmdbgError
 from wasmdbg.facts import WASM_PAGE_BYTES
 from wasmdbg.inspection.memory_map import HEAP, MemoryMap
 from wasmdbg.inspection.memory_values import WIDEST, ValuesAt, values_at
 from wasmdbg.text import describe_bytes, printable
+from wasmdbg.tui.widgets.memory_reader import (
+    CHUNK_BYTES,
+    READ_GROUP,
+    ChunkRead,
+    ChunkReader,
+    MemorySource,
+)
 
 ROW_BYTES = 16
-CHUNK_BYTES = 4096
-"""Reads are of aligned 4 KiB chunks: 256 rows, a few screens."""
-CACHE_CHUNKS = 64
-"""At most this many chunks (256 KiB) are kept; the least recently drawn goes first."""
-READ_GROUP = "memory-read"
 
 _UNLOADED_HEX, _UNLOADED_ASCII = "··", "·"
 _UNREADABLE_HEX, _UNREADABLE_ASCII = "??", " "
 """A byte past a short read (the end of memory) or in a chunk whose read failed."""
-
-
-class MemorySource(Protocol):
-    """Where the view reads memory from (a paused run, a core dump)."""
-
-    def read(self, address: int, length: int) -> bytes:
-        """`length` bytes from `address`; fewer at the end of memory.
-
-        Called only from a worker thread, one call at a time; it may block.
-
-        Raises:
-            WasmdbgError: the memory cannot be read; the view shows the message.
-        """
-        ...
 
 
 def format_values(values: ValuesAt) -> str:
@@ -74,21 +60,6 @@ def format_values(values: ValuesAt) -> str:
     if values.f64 is not None:
         parts.append(f"f64 {values.f64!r}")
     return " ".join(parts)
-
-
-class _Reads:
-    """The chunk requests of one `show()`; the reader thread takes the newest first."""
-
-    def __init__(self, source: MemorySource, generation: int) -> None:
-        self.source = source
-        self.generation = generation
-        self.lock = threading.Lock()
-        self.queue: deque[tuple[int, int]] = deque()
-        """(chunk index, length) still to read."""
-        self.running = False
-        """A reader worker is taking from `queue` (guarded by `lock`)."""
-        self.worker: Worker[None] | None = None
-        """The latest reader worker (one runs at a time)."""
 
 
 class MemoryView(ScrollView, can_focus=True):
@@ -147,18 +118,8 @@ class MemoryView(ScrollView, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, MemoryView.StatusChanged)
 
-    @dataclass
-    class _ChunkRead(Message, bubble=False):
-        """A chunk has been read (or failed to be), posted by the reader thread."""
-
-        generation: int
-        index: int
-        data: bytes | None
-        error: str | None
-
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._source: MemorySource | None = None
         self._memory_size = 0
         self._size_known = False
         self._map: MemoryMap | None = None
@@ -166,11 +127,7 @@ class MemoryView(ScrollView, can_focus=True):
         self._cursor = 0
         self._unavailable: str | None = "nothing to show yet"
         self._generation = 0
-        self._reads: _Reads | None = None
-        self._chunks: OrderedDict[int, bytes] = OrderedDict()
-        self._pending: set[int] = set()
-        self._failed: set[int] = set()
-        self._error: str | None = None
+        self._reader: ChunkReader | None = None
         self._scroll_request: tuple[int, bool] | None = None
         """(row, centre) to bring into view once the widget has a height."""
         self._source_lock = threading.Lock()
@@ -199,19 +156,16 @@ class MemoryView(ScrollView, can_focus=True):
         """
         self.workers.cancel_group(self, READ_GROUP)
         self._generation += 1
-        self._source = source
         self._map = memory_map
         self._focus = focus_address
         self._unavailable = None if source is not None else (unavailable or "no memory")
-        self._reads = _Reads(source, self._generation) if source is not None else None
-        self._chunks.clear()
-        self._pending.clear()
-        self._failed.clear()
-        self._error = None
         self._size_known = size is not None
         self._memory_size = max(0, size) if size is not None else self._guess_size()
         if source is None:
             self._memory_size = 0
+        self._reader = None
+        if source is not None:
+            self._reader = ChunkReader(self, source, self._memory_size, self._generation, self._source_lock)
         self.virtual_size = Size(self._row_width, self._rows)
         self._cursor = self._clamp(focus_address or 0)
         self._bring_into_view(centre=True)
@@ -246,11 +200,11 @@ class MemoryView(ScrollView, can_focus=True):
             text.append(f" · cursor {self._address_text(self._cursor)}")
             region = self._map.region_at(self._cursor) if self._map else None
             text.append(f" · {printable(region.label) if region else 'no region'}")
-            data = self._loaded_at(self._cursor, WIDEST)
+            data = self._reader.loaded_at(self._cursor, WIDEST) if self._reader else b""
             if data:
                 values = format_values(values_at(data, self._cursor, self._cursor))
                 text.append(f" · {values}")
-            elif self._cursor // CHUNK_BYTES in self._failed:
+            elif self._reader is not None and self._reader.failed(self._cursor // CHUNK_BYTES):
                 text.append(" · unreadable")
             else:
                 text.append(" · loading…", style="italic")
@@ -258,8 +212,8 @@ class MemoryView(ScrollView, can_focus=True):
             text.append(
                 f" · fault 0x{self._focus:x} is past the end of memory", style="bold"
             )
-        if self._error is not None:
-            text.append(f" · {self._error}", style="bold red")
+        if self._reader is not None and self._reader.error is not None:
+            text.append(f" · {self._reader.error}", style="bold red")
         return text
 
     # -- keys and mouse -------------------------------------------------------------------
@@ -306,17 +260,17 @@ class MemoryView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         row = scroll_y + y
-        if self._source is None or row >= self._rows:
+        if self._reader is None or row >= self._rows:
             return Strip.blank(width, self.rich_style)
         visible = self.scrollable_content_region.width + scroll_x  # not the scrollbar
-        strip = Strip(self._row_segments(row, top=y == 0, width=visible))
+        strip = Strip(self._row_segments(self._reader, row, top=y == 0, width=visible))
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
-    def _row_segments(self, row: int, *, top: bool, width: int) -> list[Segment]:
+    def _row_segments(self, reader: ChunkReader, row: int, *, top: bool, width: int) -> list[Segment]:
         base = self.rich_style
         address = row * ROW_BYTES
         index = address // CHUNK_BYTES
-        chunk = b"" if index in self._failed else self._chunk(index)
+        chunk = b"" if reader.failed(index) else reader.cached(index)
         at = address % CHUNK_BYTES
         hex_cells: list[Segment] = []
         ascii_cells: list[Segment] = []
@@ -481,105 +435,20 @@ class MemoryView(ScrollView, can_focus=True):
         reach = max([*ends, (self._focus or 0) + 1])
         return -(-reach // WASM_PAGE_BYTES) * WASM_PAGE_BYTES
 
-    def _chunk(self, index: int) -> bytes | None:
-        """A cached chunk (now the most recent), else None after asking for it."""
-        chunk = self._chunks.get(index)
-        if chunk is not None:
-            self._chunks.move_to_end(index)
-            return chunk
-        self._want(index)
-        return None
-
-    def _loaded_at(self, address: int, length: int) -> bytes:
-        """The loaded bytes from `address`, up to `length`, stopping at the first gap."""
-        end = min(address + length, self._memory_size)
-        if (
-            end > address
-            and (address + length - 1) // CHUNK_BYTES != address // CHUNK_BYTES
-        ):
-            self._want((address + length - 1) // CHUNK_BYTES)  # the values run on
-        out = bytearray()
-        for at in range(address, end):
-            chunk = self._chunks.get(at // CHUNK_BYTES)
-            if chunk is None or at % CHUNK_BYTES >= len(chunk):
-                break
-            out.append(chunk[at % CHUNK_BYTES])
-        return bytes(out)
-
-    def _want(self, index: int) -> None:
-        reads = self._reads
-        start = index * CHUNK_BYTES
-        if reads is None or start >= self._memory_size:
-            return
-        if index in self._pending or index in self._failed or index in self._chunks:
-            return
-        self._pending.add(index)
-        with reads.lock:
-            reads.queue.append((index, min(CHUNK_BYTES, self._memory_size - start)))
-            if reads.running:
-                return
-            reads.running = True
-        reads.worker = self.run_worker(
-            lambda: self._read_chunks(reads),
-            name="memory-reader",
-            group=READ_GROUP,
-            thread=True,
-            exit_on_error=False,
-        )
-
-    def _read_chunks(self, reads: _Reads) -> None:
-        """The worker: read queued chunks, newest first, until none are left (worker thread)."""
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            with reads.lock:
-                if not reads.queue:
-                    reads.running = False
-                    return
-                index, length = reads.queue.pop()
-            data: bytes | None = None
-            error: str | None = None
-            try:
-                with self._source_lock:
-                    data = bytes(
-                        reads.source.read(index * CHUNK_BYTES, length)[:length]
-                    )
-            except WasmdbgError as failure:
-                error = f"read failed at 0x{index * CHUNK_BYTES:x}: {failure.message}"
-            self.post_message(self._ChunkRead(reads.generation, index, data, error))
-
-    @on(_ChunkRead)
-    def _chunk_read(self, message: _ChunkRead) -> None:
-        if message.generation != self._generation:
-            return  # from a memory shown before
-        self._pending.discard(message.index)
-        if message.data is None:
-            self._failed.add(message.index)
-            self._error = self._error or message.error
-        else:
-            self._chunks[message.index] = message.data
-            while len(self._chunks) > CACHE_CHUNKS:
-                self._chunks.popitem(last=False)
-        self.refresh()
-        self.post_message(self.StatusChanged())
+    @on(ChunkRead)
+    def _chunk_read(self, message: ChunkRead) -> None:
+        if self._reader is not None and self._reader.received(message):
+            self.refresh()
+            self.post_message(self.StatusChanged())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A reader that died of something other than WasmdbgError: say so, stop waiting."""
-        reads = self._reads
-        if (
-            event.state != WorkerState.ERROR
-            or reads is None
-            or event.worker is not reads.worker
-        ):
-            return  # another worker, or a reader of a memory shown before
-        with reads.lock:
-            reads.queue.clear()
-            reads.running = False
-        self._failed |= self._pending
-        self._pending.clear()
+        if event.state != WorkerState.ERROR or self._reader is None:
+            return
         reason = printable(str(event.worker.error) or type(event.worker.error).__name__)
-        self._error = self._error or f"read failed: {reason}"
-        self.refresh()
-        self.post_message(self.StatusChanged())
+        if self._reader.reader_died(event.worker, reason):
+            self.refresh()
+            self.post_message(self.StatusChanged())
 
 
 class MemoryPane(Vertical):
