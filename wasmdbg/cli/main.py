@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
@@ -64,8 +65,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _looks_like_a_command(word: str) -> bool:
     """A bare word that names no file (`wasmdbg frobnicate`): a mistyped command, not a module."""
-    import os
-
     return (
         not word.startswith("-")
         and "/" not in word

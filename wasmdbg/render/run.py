@@ -16,8 +16,9 @@ from wasmdbg.symbols.runtime import is_runtime_frame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing
 from wasmdbg.text import describe_bytes, printable
 
-_STYLE = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow",
+OUTCOME_STYLES = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow",
           p.INTERRUPTED: "bold yellow", p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red"}  # fmt: skip
+"""The colour of each outcome, wherever an outcome is shown (the report, the app's panels)."""
 
 
 def location(frame: SourceFrame) -> str | None:
@@ -44,7 +45,7 @@ class RunView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.report
-        headline = Text.assemble(("wasmdbg: ", "bold"), (r.outcome, _STYLE.get(r.outcome, "bold")))
+        headline = Text.assemble(("wasmdbg: ", "bold"), (r.outcome, OUTCOME_STYLES.get(r.outcome, "bold")))
         if r.trap is not None:
             headline.append(f" ({printable(str(r.trap.kind))})", style="red")
         if r.outcome == p.EXITED:

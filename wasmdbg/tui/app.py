@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.findings import Finding
 from wasmdbg.inspection.memory_map import memory_map
+from wasmdbg.render.symbols import location
 from wasmdbg.runner import protocol as p
 from wasmdbg.session.disassembly import Disassembly
 from wasmdbg.session.live import LiveRun, RunRequest
@@ -52,7 +53,7 @@ from wasmdbg.tui.widgets.memory_chart import MemoryChart
 from wasmdbg.tui.widgets.memory_view import MemoryPane
 from wasmdbg.tui.widgets.outcome_panel import OutcomePanel
 from wasmdbg.tui.widgets.output_log import OutputLog
-from wasmdbg.tui.widgets.stack_view import FrameEntry, StackView, location
+from wasmdbg.tui.widgets.stack_view import FrameEntry, StackView
 from wasmdbg.tui.widgets.status_line import (
     COMPILING,
     PAUSED,
@@ -121,7 +122,8 @@ class WasmdbgApp(App[int]):
         self._plotted: tuple[int, float] | None = None
         self._disassembly: dict[int, Disassembly | str] = {}
         self._shown_entry: FrameEntry | None = None
-        self.sub_title = Path(session.path).name
+        self.module_name = Path(session.path).name
+        """What the status line calls the module."""
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -233,7 +235,6 @@ class WasmdbgApp(App[int]):
         self._redraw_live(force=True)
         self.query_one("#fuel", FuelPanel).show_final(message.finished, self.live.samples if self.live else (), self.request.limits)
         self.query_one("#outcome", OutcomePanel).show_pending(message.finished)
-        self._show_status()
         self.action_view(TRAP_VIEW)
 
     def on_report_ready(self, message: ReportReady) -> None:
@@ -271,7 +272,6 @@ class WasmdbgApp(App[int]):
         self._set_state(p.ERROR)
         self.query_one("#outcome", OutcomePanel).update(Text(f"could not run: {message.message}", style="bold red"))
         self.notify(message.message, title="wasmdbg", severity="error", markup=False)
-        self._show_status()
 
     # -- frames ---------------------------------------------------------------------------------
 
@@ -368,7 +368,7 @@ class WasmdbgApp(App[int]):
         if self.finished is not None:
             outcome = self.finished.outcome
             detail = outcome.trap_kind or (f"code {outcome.exit_code}" if outcome.outcome == p.EXITED else "")
-        status = Status(self.state, Path(self.session.path).name, self._elapsed(), self.request.limits, self.symbols, detail)
+        status = Status(self.state, self.module_name, self._elapsed(), self.request.limits, self.symbols, detail)
         for line in self.query(StatusLine):  # none while the app shuts down and a timer still fires
             line.show(status)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from wasmdbg.findings import Finding
+from wasmdbg.render.run import OUTCOME_STYLES
 from wasmdbg.runner import protocol as p
 from wasmdbg.session.report import RunReport
 from wasmdbg.text import printable
@@ -19,15 +20,13 @@ _HEADLINE = {
     p.EXITED: "exited", p.RETURNED: "returned", p.TRAPPED: "trapped", p.TIMEOUT: "timed out",
     p.INTERRUPTED: "interrupted", p.ENGINE_CRASHED: "the engine crashed", p.ERROR: "could not run",
 }  # fmt: skip
-_STYLE = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow",
-          p.INTERRUPTED: "bold yellow", p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red"}  # fmt: skip
 
 
 def headline(report: RunReport) -> Text:
     """`trapped: integer_divide_by_zero`, `exited with code 3`, …"""
-    text = Text(_HEADLINE.get(report.outcome, report.outcome), style=_STYLE.get(report.outcome, "bold"))
+    text = Text(_HEADLINE.get(report.outcome, report.outcome), style=OUTCOME_STYLES.get(report.outcome, "bold"))
     if report.trap is not None and report.trap.kind:
-        text.append(f": {printable(report.trap.kind)}", style=_STYLE.get(report.outcome, "bold"))
+        text.append(f": {printable(report.trap.kind)}", style=OUTCOME_STYLES.get(report.outcome, "bold"))
     if report.outcome == p.EXITED:
         text.append(f" with code {report.exit_code}")
     if report.outcome == p.RETURNED and report.results:
@@ -67,7 +66,7 @@ class OutcomePanel(Static):
 
     def show_pending(self, finished: p.Finished) -> None:
         """The outcome is known; the symbolized report is still being built."""
-        text = Text(_HEADLINE.get(finished.outcome.outcome, finished.outcome.outcome), style=_STYLE.get(finished.outcome.outcome, "bold"))
+        text = Text(_HEADLINE.get(finished.outcome.outcome, finished.outcome.outcome), style=OUTCOME_STYLES.get(finished.outcome.outcome, "bold"))
         if finished.outcome.trap_kind:
             text.append(f": {printable(finished.outcome.trap_kind)}")
         text.append("\nnaming the frames (the debug information is still being indexed) …", style="dim")

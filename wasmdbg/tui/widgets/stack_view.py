@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from wasmdbg.facts import WASMTIME_FRAME_LIMIT
+from wasmdbg.render.symbols import location
 from wasmdbg.session.report import RunReport
 from wasmdbg.symbols.frames import SourceFrame
 from wasmdbg.symbols.runtime import is_runtime_frame
@@ -38,18 +39,6 @@ def frame_entries(report: RunReport) -> tuple[FrameEntry, ...]:
         FrameEntry(n, i, frame, source, is_runtime_frame(source), source is user)
         for n, (i, frame, source) in enumerate(report.frames)
     )
-
-
-def location(frame: SourceFrame) -> str | None:
-    """`file:line:column` of a source frame (as much as is known), None without a file."""
-    if not frame.file:
-        return None
-    where = frame.file
-    if frame.line:
-        where += f":{frame.line}"
-        if frame.column:
-            where += f":{frame.column}"
-    return where
 
 
 LOCATION_CHARS = 36

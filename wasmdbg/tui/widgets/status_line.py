@@ -7,18 +7,14 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from wasmdbg.runner import protocol as p
+from wasmdbg.render.run import OUTCOME_STYLES
 from wasmdbg.runner.limits import RunLimits
 from wasmdbg.text import describe_bytes, printable
 
 COMPILING, RUNNING, PAUSED = "compiling", "running", "paused"
 """States before an outcome; after it the state is the outcome itself (runner.protocol.OUTCOMES)."""
 
-_STYLE = {
-    COMPILING: "bold yellow", RUNNING: "bold green", PAUSED: "bold yellow", p.EXITED: "bold green",
-    p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow", p.INTERRUPTED: "bold yellow",
-    p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red",
-}  # fmt: skip
+_STYLE = {COMPILING: "bold yellow", RUNNING: "bold green", PAUSED: "bold yellow", **OUTCOME_STYLES}
 
 
 @dataclass(frozen=True)
