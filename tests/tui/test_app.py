@@ -274,6 +274,7 @@ async def test_a_click_selects_a_frame_and_the_app_survives_a_resize() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.report is not None, "the report")
         stack = app.query_one(StackView)
+        await pilot.pause()  # the new options laid out before a click lands on one
         await pilot.click(StackView, offset=(8, 3))  # the second frame's first line (two lines a frame)
         await pilot.pause()
         selected = stack.selected_entry

@@ -116,7 +116,7 @@ def show(app: MemoryApp, source: MemorySource | None, **kwargs: object) -> Memor
         "focus_address": None,
     }
     options.update(kwargs)
-    pane.show(source, **options)  # type: ignore[arg-type]
+    pane.view.show(source, **options)  # type: ignore[arg-type]
     return pane.view
 
 

@@ -18,6 +18,7 @@ from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import INTERACTIVE_LIMITS
 from wasmdbg.session.live import RunRequest
 from wasmdbg.tui.app import WasmdbgApp
+from wasmdbg.tui.widgets.code_views import DisassemblyView, SourceView
 from wasmdbg.tui.widgets.output_log import OutputLog
 
 SIZE = (160, 48)
@@ -34,6 +35,8 @@ async def _until_stopped(pilot: Pilot[int]) -> None:
     assert isinstance(app, WasmdbgApp)
     await wait_for(pilot, lambda: app.report is not None, "the report")
     await app.workers.wait_for_complete()
+    panes = [app.query_one(SourceView), app.query_one(DisassemblyView)]
+    await wait_for(pilot, lambda: not any(pane.settling for pane in panes), "the source and disassembly scrolled into place")
     await pilot.pause()
     app.screen.refresh(layout=True)  # every scrollbar drawn where its pane now is
     await pilot.pause()

@@ -248,7 +248,7 @@ class WasmdbgApp(App[int]):
         if live is not None and message.memory_size is not None:
             layout = memory_map(self.session.module, memory_size=message.memory_size)
             fault = report.trap.fault_address if report.trap else None
-            memory.show(LiveMemory(live), size=message.memory_size, memory_map=layout, focus_address=fault)
+            memory.view.show(LiveMemory(live), size=message.memory_size, memory_map=layout, focus_address=fault)
             if fault is None and layout.stack_pointer_initial:
                 # No fault address: the top of the stack, where the innermost frames keep their data.
                 memory.view.go_to(max(0, layout.stack_pointer_initial - STACK_TOP_SHOWN))
@@ -259,7 +259,7 @@ class WasmdbgApp(App[int]):
                 reason = "the engine has ended: its memory is gone"
             else:
                 reason = "the module does not export its memory (the Python bindings cannot read it)"
-            memory.show(None, size=None, memory_map=None, focus_address=None, unavailable=reason)
+            memory.view.show(None, size=None, memory_map=None, focus_address=None, unavailable=reason)
         stack = self.query_one("#stack", StackView)
         stack.show(report)
         self._show_frame(stack.selected_entry)  # at once, not when the highlight's message comes round
@@ -384,7 +384,7 @@ class WasmdbgApp(App[int]):
         self.query_one("#fuel", FuelPanel).show_live((), self.request.limits, paused=False)
         self.query_one("#outcome", OutcomePanel).update(Text("running…", style="dim"))
         self.query_one("#stack", StackView).show(None)
-        self.query_one("#memory", MemoryPane).show(None, size=None, memory_map=None, focus_address=None, unavailable="the run has not stopped")
+        self.query_one("#memory", MemoryPane).view.show(None, size=None, memory_map=None, focus_address=None, unavailable="the run has not stopped")
         self._show_frame(None)
         self.action_view(RUN_VIEW)
         self._show_status()

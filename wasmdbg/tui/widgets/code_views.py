@@ -15,6 +15,7 @@ from wasmdbg.symbols.sources import (
     SourceMissing,
 )
 from wasmdbg.text import printable
+from wasmdbg.tui.widgets.scrolling import ScrollbarFollowsScroll
 
 SOURCE_CONTEXT = 150
 """Lines shown each side of the frame's line (the pane scrolls)."""
@@ -22,10 +23,12 @@ DISASSEMBLY_CONTEXT = 150
 """Instructions shown each side of the frame's instruction in a long function."""
 
 
-class _ScrolledText(VerticalScroll):
+class _ScrolledText(VerticalScroll, ScrollbarFollowsScroll):
     """A scrolling pane of one renderable that can centre a row."""
 
     TITLE = ""
+    settling = False
+    """Whether new content is still waiting to be scrolled into place."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="body", expand=True)
@@ -33,10 +36,24 @@ class _ScrolledText(VerticalScroll):
     def _set(self, renderable: Text | Syntax, title: Text, centre_row: int | None) -> None:
         self.border_title = title
         self.query_one("#body", Static).update(renderable)
+        self.settling = True
+        self._centre_row = centre_row
         if centre_row is not None:
             self.call_after_refresh(self._centre, centre_row)
         else:
-            self.call_after_refresh(self.scroll_home, animate=False)
+            self.call_after_refresh(self._home)
+
+    _centre_row: int | None = None
+    """The row the content asked to have in the middle (kept there when the pane is resized)."""
+
+    def on_resize(self) -> None:
+        # Panes above (the outcome's explanation) settle their height after the content came.
+        if self._centre_row is not None and not self.settling:
+            self._centre(self._centre_row)
+
+    def _home(self) -> None:
+        self.scroll_home(animate=False)
+        self.settling = False
 
     def _centre(self, row: int, tries: int = 20) -> None:
         # The new content is laid out a refresh or two after update(): until its height reaches
@@ -45,6 +62,7 @@ class _ScrolledText(VerticalScroll):
             self.call_after_refresh(self._centre, row, tries - 1)
             return
         self.scroll_to(y=max(0, row - self.scrollable_content_region.height // 2), animate=False)
+        self.settling = False
 
     def show_note(self, note: str) -> None:
         """Show a word instead of code (nothing is selected yet)."""

@@ -38,6 +38,7 @@ from wasmdbg.tui.widgets.memory_reader import (
     ChunkReader,
     MemorySource,
 )
+from wasmdbg.tui.widgets.scrolling import ScrollbarFollowsScroll
 
 ROW_BYTES = 16
 
@@ -62,7 +63,7 @@ def format_values(values: ValuesAt) -> str:
     return " ".join(parts)
 
 
-class MemoryView(ScrollView, can_focus=True):
+class MemoryView(ScrollView, ScrollbarFollowsScroll, can_focus=True):
     """Linear memory as `0x0000fff0  00 01 …  |................|  region`, 16 bytes a row."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -417,15 +418,8 @@ class MemoryView(ScrollView, can_focus=True):
         else:
             return
         # force: the scrollbars of a new virtual size are only known after the next layout
-        # (`_scroll_update` then puts the thumb where the view is).
+        # (ScrollbarFollowsScroll then puts the thumb where the view is).
         self.scroll_to(y=max(0, target), animate=False, force=True, immediate=True)
-
-    def _scroll_update(self, virtual_size: Size) -> None:
-        # Textual sets a scrollbar's position only when scroll_y changes while the bar is shown;
-        # a bar that this layout shows for the first time would keep the top. Tell it where we are.
-        super()._scroll_update(virtual_size)
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = self.scroll_y
 
     # -- reading --------------------------------------------------------------------------
 
@@ -468,24 +462,6 @@ class MemoryPane(Vertical):
     def view(self) -> MemoryView:
         """The hex view."""
         return self.query_one(MemoryView)
-
-    def show(
-        self,
-        source: MemorySource | None,
-        *,
-        size: int | None,
-        memory_map: MemoryMap | None,
-        focus_address: int | None,
-        unavailable: str | None = None,
-    ) -> None:
-        """As `MemoryView.show`."""
-        self.view.show(
-            source,
-            size=size,
-            memory_map=memory_map,
-            focus_address=focus_address,
-            unavailable=unavailable,
-        )
 
     def on_mount(self) -> None:
         self._update_status()
