@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tests.helpers import SAMPLES
 from wasmdbg.runner.limits import INTERACTIVE_LIMITS, RunLimits
@@ -39,6 +41,19 @@ async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str
         if time.monotonic() - began > HANG_BOUND_S:
             pytest.fail(f"the app never got to: {what}")
         await pilot.pause(0.05)
+
+
+def rendered(widget: Widget) -> tuple[str, list[dict[str, object]]]:
+    """What a widget draws, border included: its text, and the Textual meta (click actions, links) of each segment."""
+    region = Region(0, 0, *widget.region.size)
+    text, metas = [], []
+    for strip in widget.render_lines(region):
+        for segment in strip:
+            text.append(segment.text)
+            if segment.style is not None and segment.style.meta:
+                metas.append(dict(segment.style.meta))
+        text.append("\n")
+    return "".join(text), metas
 
 
 @pytest.fixture

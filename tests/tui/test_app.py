@@ -364,3 +364,23 @@ async def wait_for_nothing_in(directory: Path) -> None:
     while any(directory.iterdir()):
         assert time.monotonic() - began < 30, f"left behind: {sorted(p.name for p in directory.iterdir())}"
         await asyncio.sleep(0.05)
+
+
+async def test_m_and_s_open_the_module_and_symbolize_screens_over_the_trap_view() -> None:
+    from wasmdbg.tui.screens.module import ModuleScreen
+    from wasmdbg.tui.screens.symbolize import SymbolizeScreen
+
+    app = sample_app("divzero.O0.wasm")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.report is not None, "the report")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModuleScreen), "the module screen")
+        assert app.check_action("frame_up", ()) is False  # the trap view's keys are not the module screen's
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ModuleScreen), "back from the module screen")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SymbolizeScreen), "the symbolize screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SymbolizeScreen), "back from the symbolize screen")
+        assert app.check_action("frame_up", ()) is True
+        await pilot.press("q")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.geometry import Region
+from textual.app import App
 from textual.widget import Widget
 
 from tests.helpers import wat
-from tests.tui.conftest import sample_app, wait_for
+from tests.tui.conftest import rendered, sample_app, wait_for
 from wasmdbg.runner import protocol as p
 from wasmdbg.tui.widgets.code_views import DisassemblyView, SourceView
 from wasmdbg.tui.widgets.memory_view import MemoryPane
@@ -59,17 +59,18 @@ FLOOD = """
 OURS = (StackView, OutputLog, OutcomePanel, StatusLine, SourceView, DisassemblyView, MemoryPane)
 
 
-def rendered(widget: Widget) -> tuple[str, list[dict[str, object]]]:
-    """What a widget draws: its text, and the Textual meta (click actions, links) of each segment."""
-    region = Region(0, 0, widget.size.width, widget.size.height)
-    text, metas = [], []
-    for strip in widget.render_lines(region):
-        for segment in strip:
-            text.append(segment.text)
-            if segment.style is not None and segment.style.meta:
-                metas.append(dict(segment.style.meta))
-        text.append("\n")
-    return "".join(text), metas
+def drawn_inert(app: App[int], kinds: tuple[type[Widget], ...]) -> str:
+    """Everything the widgets of `kinds` (and their children) draw, checked free of controls and actions."""
+    seen = []
+    for kind in kinds:
+        for widget in app.query(kind):
+            for child in (widget, *widget.query("*")):
+                text, metas = rendered(child)
+                seen.append(text)
+                for bad in ("\x1b", "\x07", "\x9b", "\u202e"):
+                    assert bad not in text, f"{type(child).__name__} drew {bad!r}"
+                assert not any("@click" in meta or "link" in str(meta) for meta in metas), type(child).__name__
+    return "".join(seen)
 
 
 async def test_hostile_output_and_names_render_inert(tmp_path: Path) -> None:
@@ -79,16 +80,7 @@ async def test_hostile_output_and_names_render_inert(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: app.report is not None, "the trap's report")
         await pilot.pause()
-        seen = []
-        for kind in OURS:
-            for widget in app.query(kind):
-                for child in (widget, *widget.query("*")):
-                    text, metas = rendered(child)
-                    seen.append(text)
-                    for bad in ("\x1b", "\x07", "\x9b", "\u202e"):
-                        assert bad not in text, f"{type(child).__name__} drew {bad!r}"
-                    assert not any("@click" in meta or "link" in str(meta) for meta in metas), type(child).__name__
-        everything = "".join(seen)
+        everything = drawn_inert(app, OURS)
         assert "[@click=app.quit]" in everything  # shown, as text
         assert "\\x1b]0;title" in everything  # the escape is shown escaped
         for log in app.query(OutputLog):  # every line it holds, also those scrolled or cut off
@@ -122,3 +114,32 @@ async def test_a_flooding_guest_does_not_stall_the_ui(tmp_path: Path) -> None:
         await pilot.press("i")
         await wait_for(pilot, lambda: app.report is not None, "the interrupted run's report")
         assert app.report is not None and app.report.outcome == p.INTERRUPTED
+
+
+async def test_a_hostile_coredump_and_its_module_render_inert_post_mortem(tmp_path: Path) -> None:
+    from wasmdbg.coredump.model import CoreGlobal
+    from wasmdbg.coredump.write import MemoryImage, write_coredump
+    from wasmdbg.session.postmortem import open_postmortem
+    from wasmdbg.tui.postmortem_app import make_postmortem_app
+    from wasmdbg.tui.widgets.globals_view import GlobalsView
+
+    module = tmp_path / "hostile.wasm"
+    module.write_bytes(wat(HOSTILE))
+    memory = MemoryImage(1, None, 65536, HOSTILE_LINE)  # the hostile line as memory bytes too
+    hostile_note = "[@click=app.quit] \x1b]0;title\x07 \u202e note"
+    dump = tmp_path / "hostile.coredump"
+    dump.write_bytes(write_coredump("\x1b[2J[red]evil.wasm", [(2, 9), (3, 1)], [memory],
+                                    [CoreGlobal(0, "i32", True, 7, False)], [hostile_note]))  # fmt: skip
+    postmortem = open_postmortem(str(dump), module=str(module))
+    assert postmortem.session is not None  # the frames fit: the hostile names are shown
+    app = make_postmortem_app(postmortem)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(StackView).entries, "the frames")
+        await pilot.pause()
+        everything = drawn_inert(app, (*OURS, GlobalsView))
+        notes, _ = rendered(app.query_one("#notes"))
+        assert "[@click=app.quit]" in notes and "\x1b" not in notes and "\\x1b]0;title" in notes
+        assert "[@click=app.quit]" in everything
+        assert (app.query_one(StackView).entries[0].source.function or "").startswith("[@click=app.quit]")
+        await pilot.press("q")
+    assert app.return_code == 0

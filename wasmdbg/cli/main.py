@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from wasmdbg import __version__
 from wasmdbg.cli.commands import debug, info, symbolize
+from wasmdbg.cli.commands import open as open_command
 from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
@@ -26,7 +27,9 @@ Commands:
   wasmdbg info MODULE                 describe a module and the debug information it carries
   wasmdbg symbolize MODULE ADDR...    map addresses to functions and source lines
   wasmdbg symbolize [MODULE] < LOG    find the backtraces in a log and symbolize them
+  wasmdbg symbolize MODULE --tui      paste traces into a screen and see them symbolized
   wasmdbg run MODULE [ARGS...]        run a module in a sandbox and explain how it ended
+  wasmdbg open FILE [--module M]      open a saved report or a wasm coredump in the trap view
 """
 
 EPILOG = """\
@@ -36,7 +39,7 @@ Results go to stdout, diagnostics to stderr.
 """
 
 
-COMMANDS = ("info", "symbolize", "run")
+COMMANDS = ("info", "symbolize", "run", "open")
 
 
 class _UsageError(Exception):
@@ -87,6 +90,7 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
     info.add_parser(subparsers)
     symbolize.add_parser(subparsers)
     run_command.add_parser(subparsers)
+    open_command.add_parser(subparsers)
     return parser
 
 

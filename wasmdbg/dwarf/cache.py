@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from wasmdbg.dwarf.index import INDEX_FORMAT, DwarfIndex, IndexFormatError
 from wasmdbg.dwarf.split import split_dependencies
+from wasmdbg.wasm.files import write_whole
 
 CACHE_ENV = "WASMDBG_CACHE_DIR"
 """Overrides the cache directory (the user cache dir from platformdirs by default)."""
@@ -86,14 +86,7 @@ def _sha256(path: str) -> str | None:
 def _write(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_whole(path, data, prefix=".tmp-")
     except OSError:
         pass  # a read-only or full cache directory only costs a rebuild next time
 

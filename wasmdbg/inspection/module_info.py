@@ -258,11 +258,17 @@ def inspect_module(path: str | os.PathLike[str], *, validate: bool = True) -> Mo
     return describe_module(os.fspath(path), read_module(data), validate=validate, text_format=text_format)
 
 
-def describe_module(path: str, module: WasmModule, *, validate: bool = True, text_format: bool = False) -> ModuleInfo:
+def describe_module(
+    path: str, module: WasmModule, *, validate: bool = True, text_format: bool = False, debug_file: str | None = None
+) -> ModuleInfo:
     """Check and judge a module already read (what `inspect_module` does after reading the file).
+
+    Args:
+        debug_file: the separate debug file the user named, if any (else it is found as `symbolize` finds it).
 
     Raises:
         InvalidModuleError: as for `inspect_module`.
+        WasmdbgError: `debug_file` cannot be used.
     """
     shown, data = path, module.data
     refusal = None
@@ -278,7 +284,7 @@ def describe_module(path: str, module: WasmModule, *, validate: bool = True, tex
                 # Malformed inside a function body, where the reader fails too: refused in one line,
                 # with wasmtime's reason, rather than described.
                 raise InvalidModuleError(_error_offset(refusal), f"{refusal} (wasmtime)") from None
-    debug = find_debug_info(module, shown)
+    debug = find_debug_info(module, shown, debug_file)
     level, verdict, named = _judge(module, debug)
     return ModuleInfo(
         path=shown,

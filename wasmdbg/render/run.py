@@ -46,8 +46,8 @@ class RunView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.report
         headline = Text.assemble(("wasmdbg: ", "bold"), (r.outcome, OUTCOME_STYLES.get(r.outcome, "bold")))
-        if r.trap is not None:
-            headline.append(f" ({printable(str(r.trap.kind))})", style="red")
+        if r.trap is not None and r.trap.kind:
+            headline.append(f" ({printable(r.trap.kind)})", style="red")
         if r.outcome == p.EXITED:
             headline.append(f" with code {r.exit_code}")
         yield Text()

@@ -213,7 +213,10 @@ class Session:
 
     def info(self, *, validate: bool = True) -> ModuleInfo:
         """What `wasmdbg info` reports: the module's facts, its debug information, wasmtime's verdict."""
-        return describe_module(self.path, self.module, validate=validate, text_format=self.text_format)
+        return describe_module(
+            self.path, self.module, validate=validate, text_format=self.text_format,
+            debug_file=self.options.symbolize.debug_file,
+        )  # fmt: skip
 
     def disassemble(self, func_index: int) -> Disassembly:
         """A defined function's instructions, with module offsets.

@@ -16,24 +16,22 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from wasmdbg.errors import WasmdbgError
 from wasmdbg.findings import Finding
 from wasmdbg.inspection.memory_map import memory_map
-from wasmdbg.render.symbols import location
 from wasmdbg.runner import protocol as p
-from wasmdbg.session.disassembly import Disassembly
+from wasmdbg.session.coredump import STOPPED
 from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.report import RunReport
 from wasmdbg.session.session import Session
 from wasmdbg.tui.clock import RunClock
-from wasmdbg.tui.jobs import LiveMemory, Output, SymbolsState, build_symbols, drive_run
+from wasmdbg.tui.jobs import LiveMemory, Output, SymbolsState, build_symbols_into, drive_run, save_coredump
 from wasmdbg.tui.messages import (
     GuestStarted,
     ReportReady,
@@ -45,15 +43,10 @@ from wasmdbg.tui.messages import (
     SymbolsProgress,
     SymbolsReady,
 )
-from wasmdbg.tui.screens.goto import GotoScreen
-from wasmdbg.tui.screens.help import HelpScreen, binding_rows
-from wasmdbg.tui.widgets.code_views import SOURCE_CONTEXT, DisassemblyView, SourceView
+from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
 from wasmdbg.tui.widgets.fuel_panel import FuelPanel
 from wasmdbg.tui.widgets.memory_chart import MemoryChart
-from wasmdbg.tui.widgets.memory_view import MemoryPane
-from wasmdbg.tui.widgets.outcome_panel import OutcomePanel
 from wasmdbg.tui.widgets.output_log import OutputLog
-from wasmdbg.tui.widgets.stack_view import FrameEntry, StackView
 from wasmdbg.tui.widgets.status_line import (
     COMPILING,
     PAUSED,
@@ -61,6 +54,7 @@ from wasmdbg.tui.widgets.status_line import (
     Status,
     StatusLine,
 )
+from wasmdbg.tui.widgets.trap_view import TrapView
 
 OUTPUT_TICK_S = 0.1
 """How often guest output is moved from the run's queue into the logs."""
@@ -69,30 +63,23 @@ OUTPUT_PER_TICK = 256 << 10
 CHART_TICK_S = 0.25
 """How often the chart and the figures are redrawn while the guest runs."""
 
-STACK_TOP_SHOWN = 16
-"""Without a fault address the memory pane opens this many bytes below the stack's top."""
-
 RUN_VIEW, TRAP_VIEW = "run", "trap"
 
 
-class WasmdbgApp(App[int]):
+class WasmdbgApp(TrapApp):
     """`wasmdbg MODULE`: run, watch, stop, inspect."""
 
-    CSS_PATH = "app.tcss"
-    TITLE = "wasmdbg"
     BINDINGS = [
         Binding("c", "continue", "Continue", id="continue"),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("i", "interrupt", "Interrupt", id="interrupt"),
         Binding("r", "restart", "Restart", id="restart"),
-        Binding("u", "frame_up", "Caller", id="frame-up"),
-        Binding("d", "frame_down", "Callee", id="frame-down"),
-        Binding("f", "fold", "Fold runtime", id="fold"),
-        Binding("g", "goto", "Go to address", id="goto"),
-        Binding("1", "view('run')", "Run view", id="run-view"),
-        Binding("2", "view('trap')", "Trap view", id="trap-view"),
-        Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
-        Binding("q", "quit", "Quit", id="quit"),
+        *FRAME_BINDINGS,
+        Binding("w", "write_coredump", "Write coredump", id="coredump"),
+        *SCREEN_BINDINGS,
+        Binding("1", "view('run')", "Run view", id="run-view", show=False),
+        Binding("2", "view('trap')", "Trap view", id="trap-view", show=False),
+        *END_BINDINGS,
     ]
 
     def __init__(
@@ -103,13 +90,15 @@ class WasmdbgApp(App[int]):
         source_hint: str | None = None,
         describe: Callable[[Finding], str] = str,
         start_hint: Callable[[RunReport], str | None] | None = None,
+        coredump: str | None = None,
+        debug_hint: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(source_hint=source_hint, describe=describe, debug_hint=debug_hint)
         self.start_hint = start_hint
+        self.coredump = coredump
+        """Where `w` writes the stopped run as a coredump (written at once on each stop when the user asked for it)."""
         self.session = session
         self.request = request
-        self.source_hint = source_hint
-        self.describe = describe
         self.generation = 0
         self.live: LiveRun | None = None
         self.state = COMPILING
@@ -120,8 +109,6 @@ class WasmdbgApp(App[int]):
         self._output: Output = deque()
         self.clock = RunClock()
         self._plotted: tuple[int, float] | None = None
-        self._disassembly: dict[int, Disassembly | str] = {}
-        self._shown_entry: FrameEntry | None = None
         self.module_name = Path(session.path).name
         """What the status line calls the module."""
 
@@ -136,15 +123,7 @@ class WasmdbgApp(App[int]):
                     yield FuelPanel(id="fuel")
                 yield OutputLog(id="output")
             with TabPane("2 Trap", id=TRAP_VIEW):
-                yield OutcomePanel(id="outcome")
-                with Horizontal(id="trap-middle"):
-                    yield StackView(id="stack")
-                    with Vertical(id="code"):
-                        yield SourceView(id="source", source_hint=self.source_hint)
-                        yield DisassemblyView(id="disassembly")
-                with Horizontal(id="trap-bottom"):
-                    yield MemoryPane(id="memory")
-                    yield OutputLog(id="output-tail")
+                yield TrapView(OutputLog(id="output-tail"), id="trap-view", source_hint=self.source_hint, describe=self.describe)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,9 +131,7 @@ class WasmdbgApp(App[int]):
         self.query_one("#fuel", FuelPanel).border_title = "fuel and memory"
         self.query_one("#output", OutputLog).border_title = "guest output"
         self.query_one("#output-tail", OutputLog).border_title = "guest output"
-        self.query_one("#stack", StackView).border_title = "stack"
-        self.query_one("#memory", MemoryPane).border_title = "memory"
-        self.query_one("#outcome", OutcomePanel).update(Text("running…", style="dim"))
+        self.trap_view.bind(self.session)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.set_interval(OUTPUT_TICK_S, self._drain_output)
         self.set_interval(CHART_TICK_S, self._redraw_live)
@@ -165,13 +142,7 @@ class WasmdbgApp(App[int]):
 
     @work(thread=True, exclusive=True, group="symbols", exit_on_error=False)
     def _build_symbols(self) -> None:
-        worker = get_current_worker()
-        try:
-            failure = build_symbols(self.session, worker.cancelled_event, self.post_message)
-            self.symbols_state.failure = failure  # before done: the run job reads it then
-        finally:
-            self.symbols_state.done.set()
-        self.post_message(SymbolsFailed(failure) if failure is not None else SymbolsReady())
+        build_symbols_into(self.session, self.symbols_state, get_current_worker().cancelled_event, self.post_message)
 
     def on_symbols_progress(self, message: SymbolsProgress) -> None:
         progress = message.progress
@@ -234,7 +205,7 @@ class WasmdbgApp(App[int]):
             log.flush_pending()
         self._redraw_live(force=True)
         self.query_one("#fuel", FuelPanel).show_final(message.finished, self.live.samples if self.live else (), self.request.limits)
-        self.query_one("#outcome", OutcomePanel).show_pending(message.finished)
+        self.trap_view.show_pending(message.finished)
         self.action_view(TRAP_VIEW)
 
     def on_report_ready(self, message: ReportReady) -> None:
@@ -242,16 +213,10 @@ class WasmdbgApp(App[int]):
             return
         report = self.report = message.report
         hint = self.start_hint(report) if self.start_hint is not None else None
-        self.query_one("#outcome", OutcomePanel).show(report, self.describe, hint=hint)
         live = self.live
-        memory = self.query_one("#memory", MemoryPane)
         if live is not None and message.memory_size is not None:
             layout = memory_map(self.session.module, memory_size=message.memory_size)
-            fault = report.trap.fault_address if report.trap else None
-            memory.view.show(LiveMemory(live), size=message.memory_size, memory_map=layout, focus_address=fault)
-            if fault is None and layout.stack_pointer_initial:
-                # No fault address: the top of the stack, where the innermost frames keep their data.
-                memory.view.go_to(max(0, layout.stack_pointer_initial - STACK_TOP_SHOWN))
+            self.trap_view.show_report(report, memory=LiveMemory(live), memory_size=message.memory_size, memory_map=layout, hint=hint)
         else:
             if not self.session.module.memories:
                 reason = "the module has no linear memory"
@@ -259,70 +224,21 @@ class WasmdbgApp(App[int]):
                 reason = "the engine has ended: its memory is gone"
             else:
                 reason = "the module does not export its memory (the Python bindings cannot read it)"
-            memory.view.show(None, size=None, memory_map=None, focus_address=None, unavailable=reason)
-        stack = self.query_one("#stack", StackView)
-        stack.show(report)
-        self._show_frame(stack.selected_entry)  # at once, not when the highlight's message comes round
-        stack.focus()
+            self.trap_view.show_report(report, memory=None, memory_size=None, memory_map=None, unavailable=reason, hint=hint)
         self._show_status()
+        self._refresh_footer()
+        if self.coredump and report.outcome in STOPPED and report.stack:
+            self.action_write_coredump()
 
     def on_run_failed(self, message: RunFailed) -> None:
         if message.generation != self.generation:
             return
         self._set_state(p.ERROR)
-        self.query_one("#outcome", OutcomePanel).update(Text(f"could not run: {message.message}", style="bold red"))
+        self.trap_view.outcome.update(Text(f"could not run: {message.message}", style="bold red"))
         self.notify(message.message, title="wasmdbg", severity="error", markup=False)
 
-    # -- frames ---------------------------------------------------------------------------------
-
-    @on(StackView.FrameSelected)
-    def _frame_selected(self, message: StackView.FrameSelected) -> None:
-        if message.entry != self._shown_entry and self.query("#source"):  # no panes once the app is closing
-            self._show_frame(message.entry)
-
-    def _show_frame(self, entry: FrameEntry | None) -> None:
-        self._shown_entry = entry
-        source_view = self.query_one("#source", SourceView)
-        disassembly_view = self.query_one("#disassembly", DisassemblyView)
-        if entry is None:
-            report = self.report
-            if report is None:
-                note = "the run has not stopped yet"
-            elif report.outcome in (p.EXITED, p.RETURNED):
-                note = "the program ran to its end: there is no stack to show (its output is below)"
-            else:
-                note = "no frames: the run did not stop in wasm code"
-            source_view.show_note(note)
-            disassembly_view.show_note("")
-            return
-        frame = entry.source
-        excerpt = None
-        if frame.file and frame.line:
-            excerpt = self.session.sources.read_excerpt(frame.file, frame.line, SOURCE_CONTEXT)
-        source_view.show(location(frame), excerpt, dark=self.current_theme.dark)
-        func = entry.frame.func_index
-        if func is None:
-            disassembly_view.show(None, None, innermost=entry.physical == 0, error="wasmtime did not say which function")
-        else:
-            found = self._disassembly.get(func)
-            if found is None:
-                try:
-                    found = self.session.disassemble(func)
-                except WasmdbgError as error:
-                    found = error.message
-                self._disassembly[func] = found
-            if isinstance(found, str):
-                disassembly_view.show(None, None, innermost=entry.physical == 0, error=found)
-            else:
-                disassembly_view.show(found, entry.frame.module_offset, innermost=entry.physical == 0)
-        report = self.report
-        if entry.physical == 0 and report is not None and report.trap and report.trap.fault_address is not None:
-            self.query_one("#memory", MemoryPane).view.go_to(report.trap.fault_address)
-
     def _theme_changed(self, _: object) -> None:
-        # The source's colours follow the theme: redraw the selected frame's.
-        if self._shown_entry is not None:
-            self._show_frame(self._shown_entry)
+        self.trap_view.redraw()
 
     # -- timers ---------------------------------------------------------------------------------
 
@@ -382,17 +298,21 @@ class WasmdbgApp(App[int]):
             log.reset()
         self.query_one("#chart", MemoryChart).plot_samples((), self.request.limits.max_memory_bytes)
         self.query_one("#fuel", FuelPanel).show_live((), self.request.limits, paused=False)
-        self.query_one("#outcome", OutcomePanel).update(Text("running…", style="dim"))
-        self.query_one("#stack", StackView).show(None)
-        self.query_one("#memory", MemoryPane).view.show(None, size=None, memory_map=None, focus_address=None, unavailable="the run has not stopped")
-        self._show_frame(None)
+        self.trap_view.reset()
         self.action_view(RUN_VIEW)
         self._show_status()
 
     # -- actions --------------------------------------------------------------------------------
 
+    @property
+    def code_session(self) -> Session:
+        return self.session
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show which actions apply now: a disabled one is dimmed in the footer and the help."""
+        shared = super().check_action(action, parameters)
+        if shared is not True:
+            return shared
         stopped = self.finished is not None
         if action == "continue":
             return self.state == PAUSED or None
@@ -402,6 +322,10 @@ class WasmdbgApp(App[int]):
             return self.state in (RUNNING, PAUSED) or None
         if action in ("frame_up", "frame_down", "fold", "goto"):
             return (stopped and self.report is not None) or None
+        if action == "write_coredump":
+            report, live = self.report, self.live
+            return (report is not None and report.outcome in STOPPED and bool(report.stack)
+                    and live is not None and live.engine_alive) or None  # fmt: skip
         return True
 
     def action_pause(self) -> None:
@@ -428,43 +352,32 @@ class WasmdbgApp(App[int]):
         old, self.live = self.live, None
         if old is not None:
             self._close_run(old)
-        self._disassembly.clear()
+        self.trap_view.bind(self.session)  # the module may have been rebuilt: disassemble it afresh
         self._start_run()
+
+    def action_write_coredump(self) -> None:
+        if self.check_action("write_coredump", ()) is True:
+            self._save_coredump(self.coredump or f"{Path(self.session.path).stem}.coredump.wasm")
+
+    @work(thread=True, group="coredump", exit_on_error=False)
+    def _save_coredump(self, path: str) -> None:
+        live, report = self.live, self.report
+        if live is None or report is None:
+            return
+        said = save_coredump(self.session, live, report, path)
+        self.call_from_thread(self.notify, said, title="wasmdbg", markup=False,
+                              severity="error" if said.startswith("no ") else "information")  # fmt: skip
 
     @work(thread=True, group="close", exit_on_error=False)
     def _close_run(self, live: LiveRun) -> None:
         live.close()
 
-    def action_frame_up(self) -> None:
-        self.query_one("#stack", StackView).action_cursor_down()
-
-    def action_frame_down(self) -> None:
-        self.query_one("#stack", StackView).action_cursor_up()
-
-    def action_fold(self) -> None:
-        self.query_one("#stack", StackView).toggle_fold()
-
     def action_view(self, view: str) -> None:
         self.query_one("#views", TabbedContent).active = view
         self._refresh_footer()
 
-    def action_goto(self) -> None:
-        def go(address: int | None) -> None:
-            if address is not None:
-                view = self.query_one("#memory", MemoryPane).view
-                view.go_to(address)
-                view.focus()
-
+    def show_trap_view(self) -> None:
         self.action_view(TRAP_VIEW)
-        self.push_screen(GotoScreen(), go)
-
-    def action_help(self) -> None:
-        active = self.screen.active_bindings.values()
-        # The debugger's own keys first, then those of the focused pane and Textual's.
-        ours = [b.action for b in self.BINDINGS if isinstance(b, Binding)]
-        ordered = sorted(active, key=lambda b: ours.index(b.binding.action) if b.binding.action in ours else len(ours))
-        bindings = [(self.get_key_display(b.binding), b.binding, b.enabled) for b in ordered]
-        self.push_screen(HelpScreen(binding_rows(bindings)))
 
     async def action_quit(self) -> None:
         self.exit(self.exit_status, return_code=self.exit_status)
@@ -507,6 +420,8 @@ def make_app(
     source_hint: str | None = None,
     describe: Callable[[Finding], str] = str,
     start_hint: Callable[[RunReport], str | None] | None = None,
+    coredump: str | None = None,
+    debug_hint: str | None = None,
 ) -> WasmdbgApp:
     """The app for `session`'s module run with `request`: what the CLI runs and the tests drive.
 
@@ -516,5 +431,10 @@ def make_app(
         source_hint: what to say when a source file is not found (the front end knows its flags).
         describe: how a note is worded (the CLI adds the flag that helps).
         start_hint: for a run that could not start, one line saying what to do (the CLI's words).
+        coredump: where `w` writes a coredump of the stopped run; given, one is written at each stop.
+        debug_hint: what the module screen says to do when the module has no DWARF (the CLI's flags).
     """
-    return WasmdbgApp(session, request, source_hint=source_hint, describe=describe, start_hint=start_hint)
+    return WasmdbgApp(
+        session, request, source_hint=source_hint, describe=describe, start_hint=start_hint, coredump=coredump,
+        debug_hint=debug_hint,
+    )  # fmt: skip

@@ -16,7 +16,9 @@ from textual.message import Message
 from wasmdbg.dwarf.progress import IndexProgress
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.runner import protocol as p
+from wasmdbg.session.coredump import coredump_bytes, write_file
 from wasmdbg.session.live import LiveRun, RunRequest
+from wasmdbg.session.report import RunReport
 from wasmdbg.session.session import Session
 from wasmdbg.tui.messages import (
     GuestStarted,
@@ -25,7 +27,9 @@ from wasmdbg.tui.messages import (
     RunFailed,
     RunStarted,
     SampleArrived,
+    SymbolsFailed,
     SymbolsProgress,
+    SymbolsReady,
 )
 
 Post = Callable[[Message], object]
@@ -57,6 +61,18 @@ def build_symbols(session: Session, cancel: threading.Event, post: Post) -> str 
     except WasmdbgError as error:
         return None if cancel.is_set() else error.message
     return None
+
+
+def build_symbols_into(session: Session, state: SymbolsState, cancel: threading.Event, post: Post) -> None:
+    """`build_symbols`, its outcome recorded in `state` (`failure` before `done`, which waiters read),
+    then `SymbolsReady` or `SymbolsFailed` posted."""
+    failure = None
+    try:
+        failure = build_symbols(session, cancel, post)
+        state.failure = failure
+    finally:
+        state.done.set()
+    post(SymbolsFailed(failure) if failure is not None else SymbolsReady())
 
 
 class SymbolsState:
@@ -120,3 +136,12 @@ def drive_run(
         except WasmdbgError:
             size = None  # the memory is not exported, or the engine ended: the pane says so
     post(ReportReady(report, generation, size))
+
+
+def save_coredump(session: Session, live: LiveRun, report: RunReport, path: str) -> str:
+    """Write the stopped run as a coredump at `path`; return what to tell the user (done, or why not)."""
+    try:
+        write_file(path, coredump_bytes(session.module, session.path, live, report))
+    except WasmdbgError as error:
+        return f"no coredump written: {error.message}"
+    return f"coredump written to {path} (open it with: wasmdbg open {path})"

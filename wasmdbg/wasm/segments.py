@@ -79,8 +79,11 @@ def read_element_segment(r: Reader) -> ElementSegment:
     return ElementSegment(mode, table_index, offset, element_type, functions)
 
 
-def read_data_segment(r: Reader) -> DataSegment:
-    """One entry of the data section (flags 0: memory 0, 1: passive, 2: explicit memory)."""
+def read_data_segment_header(r: Reader) -> tuple[str, int | None, int | None, int]:
+    """A data segment up to its payload: (mode, memory index, offset, payload size); `r` is left at the payload.
+
+    The flags are 0 (memory 0), 1 (passive) or 2 (explicit memory).
+    """
     start = r.pos
     flags = r.u32()
     if flags > 2:
@@ -92,7 +95,12 @@ def read_data_segment(r: Reader) -> DataSegment:
         mode = ACTIVE
         memory_index = r.u32() if flags == 2 else 0
         offset = const_value(read_const_expr(r))
-    size = r.u32()
+    return mode, memory_index, offset, r.u32()
+
+
+def read_data_segment(r: Reader) -> DataSegment:
+    """One entry of the data section."""
+    mode, memory_index, offset, size = read_data_segment_header(r)
     data_offset = r.pos
     r.skip(size, "data segment")
     return DataSegment(mode, memory_index, offset, data_offset, size)

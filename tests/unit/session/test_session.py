@@ -57,3 +57,14 @@ def test_a_text_format_module_opens_as_its_binary(tmp_path: Path) -> None:
     path.write_text(source)
     session = Session.open(str(path))
     assert session.data == wat(source)
+
+
+def test_info_uses_the_debug_file_the_session_was_given(tmp_path: Path) -> None:
+    # A stripped module copied away from its debug file: only the file the user names can give the DWARF.
+    stripped = tmp_path / "divzero.stripped.wasm"
+    stripped.write_bytes((SAMPLES / "build" / "divzero.stripped.wasm").read_bytes())
+    alone = Session.open(str(stripped)).info(validate=False)
+    assert alone.debug_file is None and alone.symbolization != "source"
+    debug = str(SAMPLES / "build" / "divzero.debug.wasm")
+    given = Session.open(str(stripped), SessionOptions(symbolize=SymbolizeOptions(debug_file=debug))).info(validate=False)
+    assert given.debug_file == debug and given.symbolization == "source"

@@ -18,13 +18,17 @@ with your frames marked, the source and disassembly of the selected frame, and t
 the fault.
 
 Keys: c continue, p pause, i interrupt, r restart, u/d or up/down move through frames,
-f fold runtime frames, g go to an address, 1/2 run and trap views, ? help, ctrl+p commands, q quit.
+f fold runtime frames, g go to an address, w write a coredump, m the module (sections, imports,
+exports, functions, memory, debug information), s paste a trace to symbolize, 1/2 run and trap
+views, ? help, ctrl+p commands, q quit.
 
 In the app there is no timeout unless -W timeout=N is given (you are watching). When stdout or
 stdin is not a terminal, or with --format json, it behaves exactly like `wasmdbg run` (the
 report is printed, the exit status is the run's), so scripts and CI get the answer. The app
 exits with the status `wasmdbg run` would give for the last run (0 if it was quit before one).
---report PATH writes the last run's report when the app is quit.
+--report PATH writes the last run's report when the app is quit. w writes the stopped run as a
+wasm coredump (to --coredump PATH, written at each stop when given; else MODULE.coredump.wasm
+in the current directory), for `wasmdbg open`.
 """
 
 
@@ -67,6 +71,8 @@ def debug(args: argparse.Namespace, env: Environment) -> int:
         source_hint=run_command.SOURCE_HINT,
         describe=describe,
         start_hint=lambda report: run_command.start_failure(report, session),
+        coredump=args.coredump,
+        debug_hint=run_command.DEBUG_HINT,
     )
     status = app.run()
     if args.report and app.report is not None:

@@ -38,6 +38,13 @@ The timeout holds whatever the guest does, also when it is blocked reading its s
 
 Ctrl-C interrupts the guest and reports where it was; a second Ctrl-C quits at once.
 
+--coredump PATH writes a stopped run (trap, timeout, interrupt) as a wasm coredump in the
+tool-conventions format, as `wasmtime run -D coredump=PATH` does: the frames, the exported
+memories' contents and the globals; `wasmdbg open PATH` shows it. The Python bindings cannot
+read locals, the operand stack, or memories and globals the module does not export: frames have
+no locals, an unexported memory has no contents, an unexported mutable global its initial value,
+and the dump's notes say so.
+
 Guest output passes through byte for byte to a pipe or file; on a terminal, control characters
 are shown escaped so the guest cannot drive it.
 
@@ -46,6 +53,7 @@ trap, including out of fuel, timeout and interrupt; 1 for other errors; 2 for us
 """
 
 SOURCE_HINT = "add --source-root DIR, or --substitute-path FROM=TO"
+DEBUG_HINT = "rebuild the module with -g, or pass its debug file with --debug-file FILE"
 _OWN_STDIN = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
@@ -77,6 +85,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--report", metavar="PATH", help="also write the JSON report to PATH")
+    parser.add_argument(
+        "--coredump", metavar="PATH", help="after a trap, timeout or interrupt, write a wasm coredump to PATH (wasmdbg open reads it)"
+    )
     parser.add_argument("--source-root", metavar="DIR", action="append", default=[], help="where sources may be read")
     parser.add_argument("--substitute-path", metavar="FROM=TO", action="append", default=[])
     parser.add_argument("--debug-file", metavar="PATH")
@@ -114,8 +125,9 @@ def build_request(args: argparse.Namespace, *, interactive: bool = False) -> Run
         stdin = STDIN_INHERIT  # inside the agent /dev/stdin would be its control pipe
     elif stdin is not None:
         _check_readable(stdin)
-    if getattr(args, "report", None):
-        _check_writable(args.report)
+    for flag in ("report", "coredump"):
+        if getattr(args, flag, None):
+            _check_writable(getattr(args, flag), f"--{flag}")
     guest_args = list(args.args)
     return RunRequest(
         args=[] if args.invoke else guest_args,
@@ -142,15 +154,15 @@ def _check_readable(path: str) -> None:
         raise UsageError(f"--stdin {shown}: not readable")
 
 
-def _check_writable(path: str) -> None:
+def _check_writable(path: str, flag: str) -> None:
     shown = printable(path)
     if os.path.isdir(path):
-        raise UsageError(f"--report {shown}: is a directory; give a file name")
+        raise UsageError(f"{flag} {shown}: is a directory; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise UsageError(f"--report {shown}: the directory {printable(directory)} does not exist")
+        raise UsageError(f"{flag} {shown}: the directory {printable(directory)} does not exist")
     if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"--report {shown}: not writable")
+        raise UsageError(f"{flag} {shown}: not writable")
 
 
 def open_session(args: argparse.Namespace) -> Session:
@@ -196,6 +208,8 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
                 if args.format == "text" and event.TYPE == "output":
                     _write_output(env, event.stream, event.data)  # type: ignore[union-attr]
         report = session.finish(live)
+        if args.coredump:
+            _write_coredump(session, live, report, args.coredump, env)
     if args.report:
         write_report(report, args.report)
     failure = start_failure(report, session)
@@ -215,6 +229,19 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
 
     make_console(env.stderr, width=env.width).print(RunView(report, SOURCE_HINT, describe))
     return report.exit_status
+
+
+def _write_coredump(session: Session, live: LiveRun, report: RunReport, path: str, env: Environment) -> None:
+    """Write the coredump `--coredump PATH` asks for, or say on stderr why there is none (the run's status stands)."""
+    from wasmdbg.session.coredump import STOPPED, coredump_bytes, write_file
+
+    if report.outcome not in STOPPED:
+        env.stderr.write(f"wasmdbg run: no coredump written: the run {report.outcome} (a coredump is of a trap)\n")
+        return
+    try:
+        write_file(path, coredump_bytes(session.module, session.path, live, report))
+    except WasmdbgError as error:
+        env.stderr.write(f"wasmdbg run: no coredump written: {printable(error.message)}\n")
 
 
 def write_report(report: RunReport, path: str) -> None:

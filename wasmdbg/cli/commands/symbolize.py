@@ -45,6 +45,13 @@ inside that function and on an instruction boundary, printed name as the name se
 and a frame that does not fit says "this trace does not come from this binary". Without MODULE
 the frames are parsed and shown without symbolization.
 
+With --tui, opens a screen to paste traces into instead (it needs a terminal, and runs nothing):
+each recognised frame is listed with its symbolized functions and warnings as you paste, and the
+selected frame's source and instructions are shown. --input FILE fills the paste box first. Only
+the first 2 MiB of a paste are symbolized. Sources are read under --source-root DIR (default: the
+module's directory), after --substitute-path FROM=TO. Keys:
+tab moves between panes, ctrl+l clears the paste, ctrl+q quits.
+
 Formats: text for people; json, one object per line per address:
   {"address", "module_offset", "func_index", "frames": [{"function", "linkage_name", "file",
    "line", "column", "inlined", "source"}], "warnings"}
@@ -72,6 +79,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--debug-file", metavar="PATH", help="a wasm file holding the module's DWARF")
     parser.add_argument("--dwp", metavar="PATH", help="a DWARF package for split DWARF")
     parser.add_argument("--no-cache", action="store_true", help="rebuild the DWARF index instead of using the cache")
+    parser.add_argument(
+        "--tui", action="store_true", help="paste traces into a screen and see them symbolized as you paste"
+    )
+    parser.add_argument(
+        "--source-root", metavar="DIR", action="append", default=[], help="with --tui: where sources may be read"
+    )
+    parser.add_argument("--substitute-path", metavar="FROM=TO", action="append", default=[], help="with --tui: map build paths")
     parser.set_defaults(command=run)
 
 
@@ -88,7 +102,9 @@ MAX_INPUT_BYTES = 512 << 20
 
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    """Symbolize addresses, or the backtraces in stdin / --input."""
+    """Symbolize addresses, or the backtraces in stdin / --input, or open the paste screen (--tui)."""
+    if args.tui:
+        return _run_tui(args, env)
     if args.module is None or not args.addresses:
         return _run_pasted(args, env)
     return _run_addresses(args, env)
@@ -141,7 +157,10 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def _session(args: argparse.Namespace) -> Session:
     from wasmdbg.session.session import Session, SessionOptions
 
-    return Session.open(args.module, SessionOptions(symbolize=_options(args)))
+    options = SessionOptions(
+        symbolize=_options(args), source_roots=tuple(args.source_root), substitutions=tuple(args.substitute_path)
+    )
+    return Session.open(args.module, options)
 
 
 def _options(args: argparse.Namespace) -> SymbolizeOptions:
@@ -206,3 +225,37 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     for piece in filter_text(pasted, describe):
         env.stdout.write(piece)
     return ExitStatus.OK
+
+
+TUI_SOURCE_HINT = "add --source-root DIR, or --substitute-path FROM=TO"
+
+
+def _run_tui(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    """`symbolize MODULE --tui [--input FILE]`: the paste screen on MODULE; nothing is run."""
+    refusal = None
+    if args.module is None:
+        refusal = "--tui needs a MODULE to symbolize the pasted traces with"
+    elif args.addresses:
+        refusal = "--tui takes no ADDR: paste a trace in the screen, or give --input FILE"
+    elif args.format != "text":
+        refusal = f"--tui shows the frames on screen; --format {args.format} is for the filter without --tui"
+    elif args.code_offsets:
+        refusal = "--code-offsets applies to addresses, not to traces"
+    if refusal is not None:
+        env.stderr.write(f"wasmdbg symbolize: error: {refusal}\n")
+        return ExitStatus.USAGE
+    from wasmdbg.render.console import is_terminal
+
+    if not is_terminal(env.stdout) or not is_terminal(env.stdin):
+        env.stderr.write(
+            "wasmdbg: error: --tui needs a terminal; stdin and stdout must both be one "
+            "(without --tui, `wasmdbg symbolize MODULE < LOG` is a filter)\n"
+        )
+        return ExitStatus.USAGE
+    text = _read_input(args, env) if args.input is not None else ""  # stdin is the terminal: never read it
+    session = _session(args)
+    from wasmdbg.tui.symbolize_app import make_symbolize_app
+
+    app = make_symbolize_app(session, text=text, source_hint=TUI_SOURCE_HINT, describe=describe)
+    status = app.run()
+    return ExitStatus(status if status is not None else app.return_code or 0)

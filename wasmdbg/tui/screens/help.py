@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
@@ -55,3 +55,12 @@ class HelpScreen(ModalScreen[None]):
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)
+
+
+def help_for(screen: Screen[object], ours: Sequence[Binding | tuple[str, ...]], key_display: Callable[[Binding], str]) -> HelpScreen:
+    """The help for what works on `screen` now: the app's own keys (`ours`, in order) first, then the
+    focused pane's and Textual's."""
+    actions = [b.action for b in ours if isinstance(b, Binding)]
+    active = screen.active_bindings.values()
+    ordered = sorted(active, key=lambda b: actions.index(b.binding.action) if b.binding.action in actions else len(actions))
+    return HelpScreen(binding_rows((key_display(b.binding), b.binding, b.enabled) for b in ordered))
