@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from wasmdbg.backtrace.model import MODULE, UNKNOWN
 from wasmdbg.findings import Finding
 from wasmdbg.render.symbols import location
-from wasmdbg.session.annotation import PastedText
+from wasmdbg.session.annotation import AnnotatedLine, PastedText
 from wasmdbg.session.pasted import PastedFrame
 from wasmdbg.text import printable
 
@@ -22,18 +22,26 @@ def filter_text(pasted: PastedText, describe: Callable[[Finding], str] = str) ->
     Yields:
         Pieces of the output, in order; joined they are the input plus the added lines.
     """
-    for line in pasted.lines:
+    return filter_lines(pasted.lines, describe)
+
+
+def filter_lines(lines: Iterable[AnnotatedLine], describe: Callable[[Finding], str] = str) -> Iterator[str]:
+    """`filter_text` of some lines (a stream's, as they settle). The lines wasmdbg adds end as the frame's
+    line does: CRLF after a CRLF line, so a CRLF log stays CRLF."""
+    for line in lines:
         yield line.text + ("\n" if line.newline or line.frames else "")
+        end = "\r\n" if line.text.endswith("\r") else "\n"
         for frame in line.frames:
-            yield "".join(text + "\n" for text in annotation_lines(frame, line.indent, describe))
+            yield "".join(text + end for text in annotation_lines(frame, line.frame_indent, describe))
 
 
 def annotation_lines(frame: PastedFrame, indent: str, describe: Callable[[Finding], str] = str) -> list[str]:
-    """What to print under a recognised frame line: its symbolized frames and any warnings.
+    """What to print under a recognised frame line, each line starting with `indent`: its symbolized frames
+    and any warnings.
 
     A frame that does not fit the module gets no `↳` line: only its warnings, which say why.
     """
-    prefix = indent + "    "
+    prefix = indent
     lines = []
     if frame.frames:
         for source in frame.frames:

@@ -9,6 +9,7 @@ once, under the first of those lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,10 @@ from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.findings import Finding
 from wasmdbg.session.pasted import PastedFrame, symbolize_traces
 from wasmdbg.symbols.symbolizer import Symbolizer
+
+
+_INDEXED = re.compile(r"[ \t]*#?\d{1,6}[:.)]?[ \t]+(?=\S)")
+"""A frame line led by its index (`    0:  0x29d - f`, `#3 0x1f`, `  1: wasm!m!f+12`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,15 @@ class AnnotatedLine:
     def indent(self) -> str:
         """The line's leading spaces and tabs, to indent its annotations as the frame is."""
         return self.text[: len(self.text) - len(self.text.lstrip(" \t"))]
+
+    @property
+    def frame_indent(self) -> str:
+        """Where annotations start: under the frame's text after its index (`  12: ` or `#3 `), so they
+        align whatever the index's width; without an index, four columns in from the line's indent."""
+        found = _INDEXED.match(self.text)
+        if found:
+            return self.indent + " " * (found.end() - len(self.indent))
+        return self.indent + "    "
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.backtrace.edits import parser, only_frame_after
+from tests.unit.backtrace.edits import apply, near_misses, only_frame_after, parser
 from wasmdbg.backtrace.formats import jsc
 from wasmdbg.backtrace.model import MODULE, UNKNOWN
 
@@ -40,6 +40,51 @@ def test_frames_have_no_offset(line: str, name: str | None, module: str | None, 
     assert (f.func_name, f.module, f.func_index) == (name, module, func_index)
     assert (f.offset, f.offset_kind, f.module_offset) == (None, UNKNOWN, None)
     assert f.runtime == "jsc"
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "module", "func_index"),
+    [
+        (".wasm-function[app::run::h0123456789abcdef] in [wasm code] undefined:undefined",
+         "app::run::h0123456789abcdef", None, None),
+        ("demo.wasm-function[divide] in [wasm code] undefined:undefined", "divide", "demo", None),
+        (".wasm-function[42] in [wasm code] undefined:undefined", None, None, 42),
+        ("<?>.wasm-function[write] in [wasm code]", "write", None, None),
+        ("  at .wasm-function[a in b] in [wasm code] 0:0", "a in b", None, None),
+    ],
+)  # fmt: skip
+def test_reporter_rendering_keeps_the_bracketed_name(
+    line: str, name: str | None, module: str | None, func_index: int | None
+) -> None:
+    f = only_frame(line)
+    assert (f.func_name, f.module, f.func_index, f.offset, f.offset_kind) == (name, module, func_index, None, UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ".wasm-function[] in [wasm code] undefined:undefined",
+        ".wasm-function[f] in [wasm code] undefined",
+        ".wasm-function[f] in [wasm code]undefined:undefined",
+        ".wasm-function[f] in [wasm code] undefined:undefined:1",
+        "xwasm-function[f] in [wasm code] undefined:undefined",
+        ".wasm-function[f] in [native code] undefined:undefined",
+        ".wasm-function[" + "9" * 30 + "] in [wasm code] undefined:undefined",
+        "run in https://x.test/app.js 12:3",
+    ],
+)
+def test_reporter_near_misses_are_not_wasm_frames(line: str) -> None:
+    assert parse("RuntimeError: Division by zero\n" + line + "\n") == []
+
+
+def test_reporter_javascript_frames_are_host_frames() -> None:
+    text = (
+        "RuntimeError: Division by zero\n.wasm-function[f] in [wasm code] undefined:undefined\n"
+        "wasm-stub in [wasm code] undefined:undefined\nrun in https://x.test/app.js 12:3\n"
+        "global code in https://x.test/index.html 40:17\nnot a frame in the text\n"
+    )
+    (trace,) = parse(text)
+    assert (len(trace.frames), trace.host_frames, trace.last_line) == (1, 3, 5)
 
 
 def test_debugger_offset_is_a_module_offset() -> None:
@@ -89,7 +134,8 @@ def test_numbers_beyond_64_bits_give_no_frame(line: str) -> None:
     assert parse("RuntimeError: x\n" + line + "\n") == []
 
 
-HOSTILE = ["(" * 4096, ")" * 4096, "a@" * 2048, "@" * 4096, ".wasm-function[" * 273 + "]@[wasm code]",
+HOSTILE = [" in [wasm code]" * 292, " in " * 1024, "undefined:" * 409, ".wasm-function[x] in " * 195,
+           "(" * 4096, ")" * 4096, "a@" * 2048, "@" * 4096, ".wasm-function[" * 273 + "]@[wasm code]",
            "wasm-function[" * 292, "@<?>:wasm-function[1]" * 195, "at unknown" * 409, "]@[wasm code]" * 315,
            "x (evaluating '" * 273 + "')"]  # fmt: skip
 
@@ -104,7 +150,8 @@ def test_hostile_lines_parse_in_bounded_time(line: str) -> None:
 
 
 _PIECES = ["@", "<?>", ".", "wasm-function[", "]", "[wasm code]", "[native code]", ":", "12", "name", " ",
-           "RuntimeError: ", "at unknown", "9" * 25, ":0x", "wasm-stub"]  # fmt: skip
+           "RuntimeError: ", "at unknown", "9" * 25, ":0x", "wasm-stub", " in ", "undefined", " in [wasm code]",
+           "(anonymous)"]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,3 +160,26 @@ def test_near_miss_lines_never_raise(text: str) -> None:
     for trace in parse(text):
         for f in trace.frames:
             assert f.func_index is None or 0 <= f.func_index < 1 << 64
+
+
+_NEAR_MISS = [
+    ".wasm-function[app::run::h0123456789abcdef] in [wasm code] undefined:undefined",
+    "demo.wasm-function[divide] in [wasm code] undefined:undefined",
+    ".wasm-function[42] in [wasm code] undefined:undefined",
+    "wasm-stub in [wasm code] undefined:undefined",
+    "run in https://x.test/app.js 12:3",
+    "1@<?>:wasm-function[1]",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_misses(_NEAR_MISS, 60))
+def test_near_miss_edits_of_new_shapes_parse_in_bounded_time(edits: list[tuple[str, int, str]]) -> None:
+    text = "RuntimeError: Division by zero\n" + apply(edits)
+    started = time.perf_counter()
+    traces = parse(text)
+    assert time.perf_counter() - started < 1.0
+    for trace in traces:
+        for f in trace.frames:
+            assert f.func_index is None or 0 <= f.func_index < 1 << 64
+            assert f.func_name is None or (f.func_name != str(f.func_index) and f.func_name.strip())

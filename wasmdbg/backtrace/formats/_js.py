@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wasmdbg.backtrace.model import FUNCTION, MODULE, UNKNOWN, Line, RawFrame, Trace
 
@@ -64,12 +64,55 @@ def module_name(text: str) -> str | None:
 
 
 def function_name(text: str | None) -> str | None:
-    """A function name as printed; None for V8's and Deno's `<anonymous>` placeholders."""
+    """A function name as printed; None for the engines' and DevTools' placeholders.
+
+    `<anonymous>` (V8, Deno; `null.<anonymous>` and `Object.<anonymous>` are CallSite formatters'
+    type-name + placeholder), DevTools' `(anonymous)` and a bare `wasm-function[N]` (the name the
+    WebAssembly/design#814 convention generates for an unnamed function) are no names.
+    """
     if text is None:
         return None
     text = text.strip()
-    # `null.<anonymous>` and `Object.<anonymous>` are CallSite formatters' type-name + placeholder.
-    return None if not text or text.endswith("<anonymous>") else text
+    if not text or text.endswith("<anonymous>") or text == "(anonymous)":
+        return None
+    return None if _placeholder_digits(text) is not None else text
+
+
+_DEFAULT_NAME = "$func"
+
+
+def _placeholder_digits(text: str, *, default_names: bool = False) -> str | None:
+    """The digits N when `text` is exactly `wasm-function[N]` (or, with `default_names`, DevTools'
+    default `$funcN`: canonical digits, so `$func007` and `$my_func` are names), else None."""
+    if text.startswith(_FUNC) and text.endswith("]"):
+        digits = text[len(_FUNC) : -1]
+    elif default_names and text.startswith(_DEFAULT_NAME):
+        digits = text[len(_DEFAULT_NAME) :]
+        if len(digits) > 1 and digits[0] == "0":
+            return None
+    else:
+        return None
+    return digits if digits and digits.isascii() and digits.isdigit() else None
+
+
+def named(text: str | None, location: Location, *, default_names: bool = False) -> tuple[str | None, Location]:
+    """The name printed before `location`, placeholders dropped, and the index a placeholder carries.
+
+    A placeholder `wasm-function[N]` (and, with `default_names`, DevTools' `$funcN`) names function
+    N: it fills in a location without an index. When the location prints another index the printed
+    text cannot be the placeholder, so it is kept as a name.
+    """
+    if text is None:
+        return None, location
+    stripped = text.strip()
+    digits = _placeholder_digits(stripped, default_names=default_names)
+    if digits is None:
+        return function_name(stripped), location
+    # A placeholder whose number does not fit in 64 bits names nothing: no name and no index.
+    index = number(digits, 10)
+    if location.func_index is None:
+        return None, location if index is None else replace(location, func_index=index)
+    return (None if location.func_index == index or index is None else stripped), location
 
 
 def wasm_function_location(text: str, *, require_module: bool = False) -> Location | None:

@@ -11,8 +11,12 @@ JSC has printed three shapes for a wasm frame, none with a code offset:
   wasm debugger (WebKit#69646).
 
 `wasm-stub@[wasm code]` / `wasm-stub@[native code]` are the JS-to-wasm thunks, counted as host
-frames. Bun (JSC inside) prints wasm frames as a bare `at unknown`: such a stack keeps its trap
-reason and no frames. JSC appends ` (evaluating '...')` to messages; it is not part of the reason.
+frames. Error reporters that re-render a parsed stack as `function in file line:column` turn the
+pre-2025 shape into `.wasm-function[name] in [wasm code] undefined:undefined` (the module before the
+dot, if any, is kept; `undefined` stands for the line and column JSC never gave); such JavaScript
+frames (`run in https://x/app.js 12:3`) are host frames. Bun (JSC inside) prints wasm frames as a
+bare `at unknown`: such a stack keeps its trap reason and no frames. JSC appends
+` (evaluating '...')` to messages; it is not part of the reason.
 """
 
 from __future__ import annotations
@@ -72,6 +76,39 @@ def _bracket_frame(body: str) -> tuple[str | None, Location] | None:
     return (None if index is not None else inner), Location(module, index, None, UNKNOWN, None)
 
 
+_IN_WASM_CODE = " in [wasm code]"
+_IN = " in "
+
+
+def _line_column(text: str) -> bool:
+    """`LINE:COL` as a reporter prints it, `undefined` standing for a number JSC did not give."""
+    parts = text.split(":")
+    return len(parts) == 2 and all(p == "undefined" or (p.isdigit() and len(p) <= 9) for p in parts)
+
+
+def _reporter_frame(body: str) -> tuple[str | None, Location] | None:
+    """`[module].wasm-function[index or name] in [wasm code][ LINE:COL]`, a reporter's re-rendering."""
+    if body.startswith("at "):
+        body = body[3:].lstrip()
+    at = body.rfind(_IN_WASM_CODE)
+    if at <= 0:
+        return None
+    tail = body[at + len(_IN_WASM_CODE) :]
+    if tail and not (tail.startswith(" ") and _line_column(tail[1:])):
+        return None
+    return _bracket_frame(body[:at] + _WASM_CODE)
+
+
+def _reporter_host(body: str) -> bool:
+    """`name in file LINE:COL`: a JavaScript frame (or a wasm-stub) as a reporter re-renders it."""
+    cut = body.rfind(" ")
+    sep = body.rfind(_IN, 0, max(cut, 0))
+    if cut < 0 or sep <= 0 or not _line_column(body[cut + 1 :]):
+        return False
+    where = body[sep + len(_IN) : cut]
+    return bool(where) and not any(ch.isspace() for ch in where)
+
+
 def _at_frame(body: str) -> tuple[str | None, Location] | None:
     """`name@[module:]wasm-function[N]` (2025 on), `:0xOFF` only under the debugger."""
     func_at = body.rfind(_FUNC)
@@ -106,12 +143,12 @@ def classify(line: Line) -> Classified:
         return Classified(OTHER)
     if body.startswith("wasm-stub"):
         return Classified(HOST)
-    found = _bracket_frame(body) or _at_frame(body)
+    found = _bracket_frame(body) or _at_frame(body) or _reporter_frame(body)
     if found is not None:
         return Classified(WASM, frame(line, RUNTIME, found[0], found[1]))
     if _BUN_UNKNOWN.fullmatch(body):
         return Classified(OPAQUE)
-    if body.startswith("at ") or ("@" in body and _JS_FRAME_END.search(body)):
+    if body.startswith("at ") or ("@" in body and _JS_FRAME_END.search(body)) or _reporter_host(body):
         return Classified(HOST)
     reason = error_reason(body)
     if reason is not None:

@@ -6,7 +6,12 @@ frame the location is the URL of the script that compiled the module, with Spide
 suffix (`app.js line 5 > WebAssembly.instantiate`), then `:wasm-function[N]:0xOFF` where OFF is the
 module offset in hex (the WebAssembly Web API stack conventions). Firefox 57-60 printed
 `wasm-function[N]@url:OFF:1` instead: the module offset as the line number and column 1 (the
-convention proposed in WebAssembly/design#814).
+convention proposed in WebAssembly/design#814); its `wasm-function[N]` name is that convention's
+placeholder, not a name.
+
+Old Firefox DevTools copies put a frame's name and its location on two lines (`wasm-function[88]`,
+then `https://h/app.js:51234:1` or `https://h/app.wasm:wasm-function[88]:0x1f2e`). `join_split_frames`
+puts such pairs back together as `name@location` on the location's line before classifying.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from wasmdbg.backtrace.formats._js import (
     collect,
     error_reason,
     frame,
-    function_name,
     module_name,
+    named,
     number,
     strip_prefix,
     wasm_function_location,
@@ -79,7 +84,7 @@ def classify(line: Line) -> Classified:
         return Classified(OTHER)
     old = _old_frame(body)
     if old is not None:
-        return Classified(WASM, frame(line, RUNTIME, old[0], old[1]))
+        return Classified(WASM, frame(line, RUNTIME, *named(old[0], old[1])))
     func_at = body.rfind(_FUNC)
     if func_at > 0:
         sep = _split_at(body, func_at)
@@ -87,7 +92,7 @@ def classify(line: Line) -> Classified:
             # An offset is always printed here; without one the line is JSC's `name@module:wasm-function[N]`.
             location = wasm_function_location(body[sep + 1 :], require_module=True)
             if location is not None and location.offset is not None and location.offset_kind == MODULE:
-                return Classified(WASM, frame(line, RUNTIME, function_name(body[:sep]), location))
+                return Classified(WASM, frame(line, RUNTIME, *named(body[:sep], location)))
     if "@" in body and " " not in body.split("@", 1)[0].strip() and _JS_FRAME_END.search(body):
         return Classified(HOST)
     reason = error_reason(body)
@@ -96,6 +101,56 @@ def classify(line: Line) -> Classified:
     return Classified(OTHER)
 
 
+_MAX_NAME_CHARS = 1024
+
+
+def _split_location(text: str) -> bool:
+    """Whether `text` is a location alone: `url:wasm-function[N]:0xOFF` or a script's `url:LINE:COL`."""
+    if not text or "@" in text or any(ch.isspace() for ch in text):
+        return False
+    if _FUNC in text:
+        location = wasm_function_location(text, require_module=True)
+        return location is not None and location.offset_kind == MODULE
+    parts = text.rsplit(":", 2)
+    return (
+        len(parts) == 3
+        and bool(parts[0])
+        and (parts[0].startswith("/") or _SCHEME.match(parts[0]) is not None)
+        and all(p.isdigit() and len(p) <= 9 for p in parts[1:])
+    )
+
+
+def _split_name(text: str) -> bool:
+    """Whether `text` can be the name line of a split frame (no `@`, no message, not a heading)."""
+    if not text or len(text) > _MAX_NAME_CHARS or "@" in text or text.endswith(":"):
+        return False
+    return error_reason(text) is None and not _split_location(text)
+
+
+def join_split_frames(lines: Sequence[Line]) -> list[Line]:
+    """`lines` with each name line followed by a location line joined into `name@location`.
+
+    The joined line keeps the location line's number (where the offset is printed); the name line is
+    dropped. A script location (`url:LINE:COL`) is joined only to a name without blanks, as Firefox
+    prints JavaScript names and the old `wasm-function[N]`.
+    """
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if i + 1 < len(lines):
+            name = strip_prefix(line.text).strip()
+            where = strip_prefix(lines[i + 1].text).strip()
+            if _split_name(name) and _split_location(where):
+                if _FUNC in where or not any(ch.isspace() for ch in name):
+                    out.append(Line(lines[i + 1].no, f"{name}@{where}"))
+                    i += 2
+                    continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def parse(lines: Sequence[Line]) -> list[Trace]:
     """Every SpiderMonkey stack with at least one wasm frame, in input order."""
-    return collect(lines, RUNTIME, classify)
+    return collect(join_split_frames(lines), RUNTIME, classify)

@@ -15,13 +15,19 @@ V8 prints each frame as `    at [name (]location[)]` (src/objects/call-site-info
 The name is the name section's, prefixed by the module name and a dot when the module has one
 (`demo.divide`); it may contain spaces and parentheses, so the location is the text in the last
 ` (`...`)` pair that parses as one. DevTools' own copy format is `name @ location`, one per line.
+
+Placeholders are no names: `<anonymous>`, DevTools' `(anonymous)`, a bare `wasm-function[N]` and
+DevTools' default `$funcN` (the last two still give the function index N). A stack DevTools has
+already symbolized with the C/C++ DWARF extension prints `at name (file.c:LINE[:COL])`: a wasm frame
+with a source location and no offset. It is told from a JavaScript frame by the file's extension
+alone (`_SOURCE_SUFFIXES`, none of which a script loaded by V8 has), not by the surrounding stack.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from wasmdbg.backtrace.formats._js import (
     HOST,
@@ -35,9 +41,11 @@ from wasmdbg.backtrace.formats._js import (
     error_reason,
     frame,
     function_name,
+    named,
+    number,
     strip_prefix,
 )
-from wasmdbg.backtrace.model import Line, Trace
+from wasmdbg.backtrace.model import Line, RawFrame, Trace
 
 RUNTIME = "v8"
 
@@ -45,16 +53,66 @@ _AT = re.compile(r"(?:^|\s)at\s")
 _JS_LINE = re.compile(r":\d{1,9}$")
 
 
+_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".inl", ".rs")
+"""C, C++ and Rust sources: the files the DWARF extension puts in a symbolized wasm frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    file: str
+    line: int
+    column: int | None
+
+
+def _source_location(text: str) -> _Source | None:
+    """`file.c:LINE` or `file.c:LINE:COL` with a C/C++/Rust file, as the DWARF extension prints it."""
+    parts = text.rsplit(":", 2)
+    column = None
+    if len(parts) == 3 and parts[2].isdigit() and parts[1].isdigit():
+        path, line_text, column = parts[0], parts[1], number(parts[2], 10)
+        if column is None:
+            return None
+    else:
+        parts = text.rsplit(":", 1)
+        if len(parts) != 2 or not parts[1].isdigit():
+            return None
+        path, line_text = parts
+    line = number(line_text, 10)
+    if line is None or not path.lower().endswith(_SOURCE_SUFFIXES) or any(ch.isspace() for ch in path):
+        return None
+    return _Source(path, line, column)
+
+
 def _at_location(rest: str) -> tuple[str | None, Location] | None:
-    """(name, location) of an `at` frame's text after `at `, or None when it is not wasm."""
+    """(name as printed, location) of an `at` frame's text after `at `, or None when it is not wasm."""
     if rest.endswith(")"):
         open_at = rest.rfind(" (")
         if open_at >= 0:
             location = any_location(rest[open_at + 2 : -1])
             if location is not None:
-                return function_name(rest[:open_at]), location
+                return rest[:open_at], location
     location = any_location(rest)
     return None if location is None else (None, location)
+
+
+def _symbolized(line: Line, rest: str) -> RawFrame | None:
+    """`name (file.c:LINE[:COL])`, a frame DevTools' DWARF extension has already symbolized."""
+    if not rest.endswith(")"):
+        return None
+    open_at = rest.rfind(" (")
+    if open_at <= 0:
+        return None
+    source = _source_location(rest[open_at + 2 : -1])
+    if source is None:
+        return None
+    return RawFrame(
+        line_no=line.no,
+        runtime=RUNTIME,
+        func_name=function_name(rest[:open_at]),
+        file=source.file,
+        line=source.line,
+        column=source.column,
+    )
 
 
 def classify(line: Line) -> Classified:
@@ -65,9 +123,14 @@ def classify(line: Line) -> Classified:
     body = strip_prefix(text)
     at = _AT.search(text)
     if at is not None:
-        found = _at_location(text[at.end() :].strip())
+        rest = text[at.end() :].strip()
+        found = _at_location(rest)
         if found is not None:
-            return Classified(WASM, frame(line, RUNTIME, found[0], found[1]))
+            name, location = named(found[0], found[1], default_names=True)
+            return Classified(WASM, frame(line, RUNTIME, name, location))
+        symbolized = _symbolized(line, rest)
+        if symbolized is not None:
+            return Classified(WASM, symbolized)
         if body.startswith("at "):
             return Classified(HOST)
     sep = body.rfind(" @ ")
@@ -76,9 +139,10 @@ def classify(line: Line) -> Classified:
         # SpiderMonkey's and JSC's `name@url` frames never put blanks around the `@`; refusing an
         # `@` in the location keeps a name that contains " @ " from turning one of theirs into ours.
         if where and "@" not in where and not any(ch.isspace() for ch in where):
-            location = any_location(where)
-            if location is not None:
-                return Classified(WASM, frame(line, RUNTIME, function_name(body[:sep]), location))
+            printed = any_location(where)
+            if printed is not None:
+                name, location = named(body[:sep], printed, default_names=True)
+                return Classified(WASM, frame(line, RUNTIME, name, location))
             if _JS_LINE.search(where):
                 return Classified(HOST)
     reason = error_reason(text)

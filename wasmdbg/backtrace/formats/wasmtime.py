@@ -11,6 +11,16 @@ Formats (crates/wasmtime/src/trap.rs, later runtime/trap.rs, `Display for WasmBa
   symbol is an inlined caller on a `- name` continuation line, each followed by `at file:l:c`.
 - 0.x: the Debug form on one line, `Trap { message: "...", wasm_trace: [FrameInfo { ... }] }`.
 
+Pastes also lose the header: a chunk cut from the middle of a trace (`   7: 0x5a10 - m!f`). A run of
+two or more frame lines with an offset and consecutive indices, from any index, is read as a
+headerless trace; one such line alone is not. Rust's native `stack backtrace:` prints the same
+`N: 0x... - name` shape, so headerless frames must have an offset below 2**32 (wasm module offsets
+are 32-bit, native addresses are not) and a name without a Rust symbol hash (`::h0123...`), and no
+run is read inside a native block (after `stack backtrace:` or after a frame line only native code
+prints, until a line that is neither a frame nor an `at` line), wasm3's `==== wasm backtrace:` or
+Proxy-Wasm's V8 block.
+A DETAILS `at` line pasted without its frame line (the chunk's first line) is skipped.
+
 Offsets are module offsets (`FrameInfo::module_offset`: "from the beginning of the original
 wasm module to the instruction"), so module_offset is the printed number. For a component the
 "module" is the component binary: its core modules' offsets count from the component's first
@@ -51,6 +61,13 @@ _MAX_CANDIDATES = 8
 _BAD_NUMBER = re.compile(r"0x[0-9a-fA-F]")
 _INLINED = re.compile(r"\s{4,}-\s(?P<name>\S.*)")
 _AT = re.compile(r"(?:^|\s{4})at\s(?P<loc>\S.*)")
+_GLUED = re.compile(r"(?P<loc>\S.*?)\s{4,}-\s(?P<name>\S.*)")
+"""An `at` location with the next inlined symbol's `- name` joined onto its line (a re-wrapped paste)."""
+_FOREIGN_HEADER = re.compile(r"(?:^|\s)(?:stack backtrace:|==== wasm backtrace:|Proxy-Wasm plugin in-VM backtrace:)\s*$")
+"""Blocks whose `N: 0x... - name` lines are not wasmtime's: Rust's native backtrace, wasm3, Envoy's V8."""
+_NUMBERED = re.compile(r"\s*(?:\d{1,9}:\s|at\s)")
+_HEADERLESS_MAX = 1 << 32
+_RUST_HASH = re.compile(r"::h[0-9a-f]{16}\s*$")
 _MODULE = re.compile(r"[^\s<>(){}\[\],!]{1,512}")
 _WASM_FUNCTION = re.compile(r"<wasm function (?P<index>\d{1,40})>")
 _WASM_TRAP = re.compile(r"wasm trap:\s(?P<reason>.+)")
@@ -76,6 +93,7 @@ def parse(lines: Sequence[Line]) -> list[Trace]:
     """Every wasmtime backtrace in `lines`: Display blocks and 0.x Debug reprs."""
     lines = expand_escaped(lines, _ESCAPED)
     traces: list[Trace] = []
+    foreign = False  # inside a native Rust, wasm3 or V8 block
     i = 0
     while i < len(lines):
         text = lines[i].text
@@ -83,13 +101,44 @@ def parse(lines: Sequence[Line]) -> list[Trace]:
             trace, i = _parse_block(lines, i)
             if trace is not None:
                 traces.append(trace)
+            foreign = False
             continue
+        if _FOREIGN_HEADER.search(text) or _native_frame(text):
+            foreign = True  # and the frame lines after it are native too, numbered on from it
+        elif foreign and not _NUMBERED.match(text):
+            foreign = False
         if "wasm_trace: [" in text and _DEBUG_FRAME in text:
             trace = _parse_debug(lines[i])
             if trace is not None:
                 traces.append(trace)
+        elif not foreign and (first := _headerless_frame(text)) is not None:
+            trace, end = _parse_block(lines, i, first=first)
+            if trace is not None:
+                traces.append(trace)
+                i = end
+                continue
         i += 1
     return traces
+
+
+def _headerless_frame(text: str) -> int | None:
+    """The index of a frame line that can open a headerless run: `N: 0x... - name`, wasm-sized."""
+    m = _FRAME.match(text)
+    if m is None or not m["offset"] or not _headerless_ok(m):
+        return None
+    return int(m["index"])
+
+
+def _native_frame(text: str) -> bool:
+    """A `N: 0x... - name` line that only native code prints: a 64-bit address or a Rust symbol hash."""
+    m = _FRAME.match(text)
+    return m is not None and m["offset"] is not None and not _headerless_ok(m)
+
+
+def _headerless_ok(m: re.Match[str]) -> bool:
+    """A frame that wasm code, not native Rust code, printed: a 32-bit offset and no symbol hash."""
+    offset = hex_int(m["offset"]) if m["offset"] else None
+    return offset is not None and offset < _HEADERLESS_MAX and _RUST_HASH.search(m["name"]) is None
 
 
 @dataclass
@@ -111,16 +160,23 @@ class _Frame:
     symbols: list[_Symbol] = field(default_factory=list)
 
 
-def _parse_block(lines: Sequence[Line], header: int) -> tuple[Trace | None, int]:
-    """The frames after a `wasm backtrace:` header; returns the trace and the next line to read."""
+def _parse_block(lines: Sequence[Line], header: int, *, first: int | None = None) -> tuple[Trace | None, int]:
+    """The frames after a `wasm backtrace:` header; returns the trace and the next line to read.
+
+    With `first`, `header` is the first frame line of a headerless run whose index is `first`;
+    such a run needs two frames or more, each with a wasm-sized offset.
+    """
     frames: list[_Frame] = []
-    used = [lines[header].no]
+    headerless = first is not None
+    used = [] if headerless else [lines[header].no]
     layout: tuple[int, int] | None = None  # the first frame's indentation and colon column
-    prefixes = [_prefix(lines[header].text)]
-    i = header + 1
+    prefixes = [None if headerless else _prefix(lines[header].text)]
+    i = header if headerless else header + 1
     while i < len(lines):
         text = _peel(lines[i].text, prefixes)
-        m = _frame_match(text, frames, layout)
+        m = _frame_match(text, frames, layout, first or 0)
+        if m is not None and headerless and not _headerless_ok(m):
+            break
         if m is not None:
             offset = hex_int(m["offset"]) if m["offset"] else None
             name = m["name"].rstrip()
@@ -135,26 +191,36 @@ def _parse_block(lines: Sequence[Line], header: int) -> tuple[Trace | None, int]
             frames.append(frame)
         elif frames and (at := _AT.search(text)) is not None and frames[-1].symbols[-1].file is None:
             symbol = frames[-1].symbols[-1]
-            symbol.file, symbol.line, symbol.column = location(at["loc"])
+            loc = at["loc"]
+            glued = _GLUED.fullmatch(loc)
+            if glued is not None:
+                loc = glued["loc"]
+            symbol.file, symbol.line, symbol.column = location(loc)
+            if glued is not None:
+                frames[-1].symbols.append(_Symbol(lines[i].no, glued["name"].rstrip()))
         elif frames and (inl := _INLINED.match(text)) is not None:
             frames[-1].symbols.append(_Symbol(lines[i].no, inl["name"].rstrip()))
         else:
             break
         used.append(lines[i].no)
         i += 1
+    if headerless and len(frames) < 2:
+        return None, header + 1
     raw = [r for f in frames for r in _raw_frames(f)]
     notes: list[str] = []
     if any(f.module and ":" in f.module for f in raw):
         notes.append(_COMPONENT_NOTE)
     reason, reason_lines, i = _reason_after(lines, i, notes, prefixes)
-    if reason is None:
+    if reason is None and not headerless:
         reason, reason_lines = _reason_before(lines, header, notes)
     return make_trace(RUNTIME, raw, used + reason_lines, reason=reason, notes=notes), i
 
 
-def _frame_match(text: str, frames: list[_Frame], layout: tuple[int, int] | None) -> re.Match[str] | None:
+def _frame_match(
+    text: str, frames: list[_Frame], layout: tuple[int, int] | None, first: int = 0
+) -> re.Match[str] | None:
     """The frame that continues the block on this line: the next index, at the block's indentation."""
-    expected = frames[-1].index + 1 if frames else 0
+    expected = frames[-1].index + 1 if frames else first
     for n, start in enumerate(_FRAME_START.finditer(text)):
         if n == _MAX_CANDIDATES:
             break

@@ -8,6 +8,11 @@ for wasm code, `  host!...` for native code, `  thnk!...` for WAVM's invoke thun
 function index. `+{op}` is not a byte offset: describeInstructionPointer maps the native pc
 through `offsetToOpIndexMap` to the index of the wasm operator within the function. It is kept
 as the printed offset with offset_kind "unknown"; converting it needs the module's code.
+
+Envoy's WAVM host (proxy-wasm-cpp-host `getFailMessage`, PR #84) prints the same frames numbered
+from 1 under a misspelt header: `WAVM message: {reason}`, `wasm backrace:`, `  1: wasm!m!f+7`.
+The printed number is kept as the frame's index. Its 2019 form printed `Caught exception "{reason}`
+before `Call stack:`, and a module without a debug name shows as `wasm!!{function}+{op}`.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from wasmdbg.backtrace.model import UNKNOWN, Line, RawFrame, Trace
 
 RUNTIME = "wavm"
 
-_HEADER = re.compile(r"Call stack:\s*$")
+_HEADER = re.compile(r"(?:Call stack|wasm backrace):\s*$")
 _HOST = re.compile(r"(?:^|\s)(?:host|thnk)!\S|<unknown function>")
 _DEFINED = re.compile(r"<function #(?P<n>\d{1,40})>")
-_REASON = re.compile(r"[Rr]untime exception:\s(?P<reason>.+)")
+_REASON = re.compile(r"(?:(?:[Rr]untime exception|WAVM message):\s|Caught exception \")(?P<reason>.+)")
+_INDEX = re.compile(r"\s*(?P<index>\d{1,9}):\s")
 _OP_NOTE = "WAVM's +N is the index of the operator within the function, not a byte offset"
 _DEFINED_NOTE = "WAVM's <function #N> counts defined functions only; add the number of imported functions"
 
@@ -82,14 +88,16 @@ def _wasm_frame(line: Line, rest: str, notes: list[str]) -> RawFrame | None:
     if op is None or not body:
         return None
     bang = body.rfind("!")
-    module, name = (body[:bang], body[bang + 1 :]) if bang > 0 else (None, body)
+    module, name = (body[:bang], body[bang + 1 :]) if bang >= 0 else (None, body)  # `wasm!!f+1`: no module name
     if _DEFINED.fullmatch(name):
         notes.append(_DEFINED_NOTE)
         name = ""
     notes.append(_OP_NOTE)
+    numbered = _INDEX.match(line.text)
     return RawFrame(
         line_no=line.no,
         runtime=RUNTIME,
+        index=int(numbered["index"]) if numbered else None,
         func_name=placeholder(name),
         module=placeholder(module),
         offset=op,

@@ -45,6 +45,12 @@ inside that function and on an instruction boundary, printed name as the name se
 and a frame that does not fit says "this trace does not come from this binary". Without MODULE
 the frames are parsed and shown without symbolization.
 
+The input is a stream (`tail -f app.log | wasmdbg symbolize M` works): each line is copied
+through as soon as the trace it belongs to is complete (a few lines after its last frame) or the
+input pauses for 0.2 s, and output is flushed line by line; --format json prints each frame as
+soon as its trace is complete. Memory stays bounded on endless input. When nothing in the input
+is a wasm frame, text mode says so in one line on stderr (and still exits 0).
+
 With --tui, opens a screen to paste traces into instead (it needs a terminal, and runs nothing):
 each recognised frame is listed with its symbolized functions and warnings as you paste, and the
 selected frame's source and instructions are shown. --input FILE fills the paste box first. Only
@@ -209,21 +215,34 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if args.module is None and (args.debug_file or args.dwp):
         env.stderr.write("wasmdbg symbolize: error: --debug-file and --dwp need a MODULE\n")
         return ExitStatus.USAGE
+    from wasmdbg.cli.streaming import input_lines
+    from wasmdbg.render.pasted import filter_lines
+    from wasmdbg.session.streaming import Settled, StreamAnnotator
+
+    symbolizer = None
     if args.module is not None:
-        pasted = _session(args).symbolize_text(_read_input(args, env))
-    else:
-        from wasmdbg.session.annotation import symbolize_text
+        session = _session(args)
+        symbolizer = session.symbolizer()
+        _print_notes(symbolizer.notes, env)
+    annotator = StreamAnnotator(symbolizer)
 
-        pasted = symbolize_text(_read_input(args, env), None)
-    _print_notes(pasted.notes, env)
-    if args.format == "json":
-        for frame in pasted.frames:
-            env.stdout.write(json.dumps(frame.to_json(describe)) + "\n")
-        return ExitStatus.OK
-    from wasmdbg.render.pasted import filter_text
+    def emit(settled: Settled) -> None:
+        if args.format == "json":
+            for frame in settled.frames:
+                env.stdout.write(json.dumps(frame.to_json(describe)) + "\n")
+        else:
+            for piece in filter_lines(settled.lines, describe):
+                env.stdout.write(piece)
+        if settled.lines or settled.frames:
+            env.stdout.flush()  # a log filter: each line as soon as it is settled
 
-    for piece in filter_text(pasted, describe):
-        env.stdout.write(piece)
+    for item in input_lines(args.input, env, MAX_INPUT_BYTES):
+        emit(annotator.flush() if item is None else annotator.feed(item.text, newline=item.newline))
+    emit(annotator.flush())
+    if annotator.frames_seen == 0 and args.format == "text":
+        env.stderr.write(
+            "wasmdbg symbolize: no wasm frame recognised in the input (see --help for the runtimes' formats)\n"
+        )
     return ExitStatus.OK
 
 

@@ -138,7 +138,7 @@ def frame_prompt(frame: PastedFrame, describe: Callable[[Finding], str] = str) -
     below.add_column(width=MARKER_CELLS, no_wrap=True)
     below.add_column(overflow="fold")  # a long path folds rather than losing its line number
     sources = len(frame.frames) if frame.frames else (1 if frame.fits else 0)
-    for n, line in enumerate(annotation_lines(frame, "", describe)):
+    for n, line in enumerate(annotation_lines(frame, "    ", describe)):
         marker, _, rest = line.strip(" ").partition(" ")  # "↳ quotient at …" / "! a warning"
         if n >= sources:
             below.add_row(Text(f"  {marker}", style="yellow"), Text(rest, style="yellow"))
