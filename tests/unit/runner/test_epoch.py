@@ -158,7 +158,7 @@ def test_interrupt_ends_spin_with_reason_and_frames(tmp_path: Path) -> None:
     with running(guest, watch, run):
         assert wait_for(lambda: len(run.ticks) >= 3, 1.0)
         watch.interrupt("where is it spinning?")
-        took = run.join(2.0)
+        took = run.join(JOIN_S)
     assert took < 0.5
     assert watch.interrupt_delivered and watch.interrupt_reason == "where is it spinning?"
     error = run.error
@@ -241,7 +241,7 @@ def test_stop_releases_a_paused_guest_and_interrupt_still_works_after_stop(tmp_p
         assert run.thread is not None and run.thread.is_alive()  # released, still spinning
         ticks_after_stop = len(run.ticks)
         watch.interrupt("after stop")
-        run.join(1.0)
+        run.join(JOIN_S)
         assert len(run.ticks) == ticks_after_stop  # a stopped watch no longer samples
     assert "after stop" in str(run.error)
 
@@ -260,7 +260,7 @@ def test_on_tick_errors_are_contained_and_on_tick_may_interrupt(tmp_path: Path) 
 
     watch = EpochWatch(guest.engine, guest.store, [guest.memory], initial_fuel=FUEL, on_tick=on_tick)
     with running(guest, watch, run):
-        run.join(2.0)
+        run.join(JOIN_S)
     assert watch.callback_errors == 3
     assert [t.index for t in seen] == [0, 1, 2, 3, 4, 5]  # interrupted on the tick that asked
     assert "from on_tick" in str(run.error)
@@ -294,7 +294,7 @@ def test_leak_memory_and_fuel_grow_pause_holds_them(tmp_path: Path) -> None:
         assert wait_for(lambda: stdout_lines(guest) > lines, 1.0)
 
         watch.interrupt("leak is enough")
-        run.join(1.0)  # at most one 100 ms sleep away
+        run.join(JOIN_S)  # a hang bound: it is released at most one 100 ms sleep away
     assert "leak is enough" in str(run.error)
     assert 0 < len(error_frames(run.error)) <= 10  # type: ignore[arg-type]
 
