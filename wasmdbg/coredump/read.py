@@ -10,7 +10,6 @@ count is bounded by the bytes that remain, so no input can make the reader hang 
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -25,10 +24,9 @@ from wasmdbg.coredump.model import (
 from wasmdbg.errors import WasmdbgError, WasmFormatError
 from wasmdbg.wasm import sections as S
 from wasmdbg.wasm.entities import Global, read_global
-from wasmdbg.wasm.instructions import Instruction
 from wasmdbg.wasm.module import read_module
 from wasmdbg.wasm.reader import Reader
-from wasmdbg.wasm.segments import ACTIVE, read_data_segment_header
+from wasmdbg.wasm.segments import ACTIVE, constant_value, read_data_segment_header
 from wasmdbg.wasm.types import Limits, read_limits
 
 DEFAULT_PAGE_BYTES = 65536
@@ -240,28 +238,13 @@ def _page_bytes(index: int, limits: Limits, notes: list[str]) -> int:
 
 
 def _global(index: int, g: Global, uncaptured: dict[int, bool], notes: list[str]) -> CoreGlobal:
-    value = _const(g.init)
+    value = constant_value(g.init)
     if value is None and g.type.val_type in ("i32", "i64", "f32", "f64", "v128"):
         notes.append(f"global {index} is not initialized by a single constant; its value is unknown")
     if index not in uncaptured:
         return CoreGlobal(index, g.type.val_type, g.type.mutable, value, True)
     known = uncaptured[index]
     return CoreGlobal(index, g.type.val_type, g.type.mutable, value if known else None, False)
-
-
-def _const(expr: tuple[Instruction, ...]) -> int | float | None:
-    """The value of a one-constant initializer, else None (`ref.null`, `global.get`, extended constants)."""
-    if len(expr) != 2:
-        return None
-    mnemonic, immediates = expr[0].mnemonic, expr[0].immediates
-    if mnemonic in ("i32.const", "i64.const", "v128.const"):
-        value = immediates[0]
-        return value if isinstance(value, int) else None
-    if mnemonic == "f32.const":
-        return float(struct.unpack("<f", immediates[0].to_bytes(4, "little"))[0])
-    if mnemonic == "f64.const":
-        return float(struct.unpack("<d", immediates[0].to_bytes(8, "little"))[0])
-    return None
 
 
 def _check_references(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wasmdbg.coredump.model import CoreDump, CoreGlobal
@@ -26,6 +25,7 @@ from wasmdbg.session.report import RunReport, Trap
 from wasmdbg.text import printable
 from wasmdbg.wasm.entities import GLOBAL, MEMORY
 from wasmdbg.wasm.files import write_whole
+from wasmdbg.wasm.segments import constant_value
 from wasmdbg.wasm.module import WasmModule
 
 RUN_SECTION = "wasmdbg-run"
@@ -176,7 +176,7 @@ def _globals(module: WasmModule, live: LiveRun, notes: list[str]) -> list[CoreGl
         if read is not None and isinstance(read.value, int | float):
             out.append(CoreGlobal(index, val_type, mutable, read.value, True))
             continue
-        initial = _constant(defined.init) if defined is not None else None
+        initial = constant_value(defined.init) if defined is not None else None
         exact = initial is not None and not mutable
         out.append(CoreGlobal(index, val_type, mutable, initial, exact))
         if not exact:
@@ -187,14 +187,3 @@ def _globals(module: WasmModule, live: LiveRun, notes: list[str]) -> list[CoreGl
         shown += " …" if len(missing) > 8 else ""
         notes.append(f"mutable globals the module does not export were not captured, their initial values are written: {printable(shown)}")
     return out
-
-
-def _constant(init: Sequence[object]) -> int | float | None:
-    """The value of a one-constant initializer (`i32.const 66560` then `end`), else None."""
-    if len(init) != 2:
-        return None
-    mnemonic, immediates = getattr(init[0], "mnemonic", ""), getattr(init[0], "immediates", ())
-    if mnemonic in ("i32.const", "i64.const", "f32.const", "f64.const") and immediates:
-        value = immediates[0]
-        return value if isinstance(value, int | float) else None
-    return None

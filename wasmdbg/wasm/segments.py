@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from wasmdbg.wasm.instructions import Instruction, read_const_expr
@@ -14,6 +15,22 @@ ACTIVE, PASSIVE, DECLARATIVE = "active", "passive", "declarative"
 def const_value(expr: tuple[Instruction, ...]) -> int | None:
     """The value of a one-instruction `i32.const`/`i64.const` expression, else None."""
     return _single_int(expr, ("i32.const", "i64.const"))
+
+
+def constant_value(expr: tuple[Instruction, ...]) -> int | float | None:
+    """The value of a one-constant initializer (`i32.const` ... `f64.const`, `v128.const`, then `end`), else
+    None (`ref.null`, `global.get`, extended constants). Floats are decoded from the bits the reader keeps."""
+    if len(expr) != 2:
+        return None
+    mnemonic, immediates = expr[0].mnemonic, expr[0].immediates
+    if mnemonic in ("i32.const", "i64.const", "v128.const"):
+        value = immediates[0]
+        return value if isinstance(value, int) else None
+    if mnemonic == "f32.const":
+        return float(struct.unpack("<f", immediates[0].to_bytes(4, "little"))[0])
+    if mnemonic == "f64.const":
+        return float(struct.unpack("<d", immediates[0].to_bytes(8, "little"))[0])
+    return None
 
 
 def _single_int(expr: tuple[Instruction, ...], mnemonics: tuple[str, ...]) -> int | None:

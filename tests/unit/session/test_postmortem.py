@@ -223,3 +223,18 @@ def test_a_memory_the_dump_has_no_bytes_of_is_not_shown_as_zeros(tmp_path: Path)
     pm = open_postmortem(str(path))
     assert pm.memory is None and "none of its bytes" in pm.memory_unavailable
     assert pm.report.stack[0].sources[0].function == "quotient"
+
+
+def test_a_float_global_is_dumped_as_its_value_not_its_bits(tmp_path: Path) -> None:
+    from tests.helpers import wat
+
+    module = tmp_path / "floats.wasm"
+    module.write_bytes(wat("""(module (memory (export "memory") 1)
+      (global $ratio f64 (f64.const 1.5)) (global $scale f32 (f32.const -0.25))
+      (func (export "_start") unreachable))"""))
+    session = Session.open(str(module))
+    with session.start_run(RunRequest()) as live:
+        report = session.finish(live)
+        data = coredump_bytes(session.module, session.path, live, report)
+    dumped = read_coredump(data).globals
+    assert [(g.type, g.value, g.captured) for g in dumped] == [("f64", 1.5, True), ("f32", -0.25, True)]
