@@ -18,7 +18,7 @@ from pathlib import Path
 from wasmdbg.coredump.model import CoreDump, CoreMemory
 from wasmdbg.coredump.offsets import module_offset
 from wasmdbg.coredump.read import read_coredump
-from wasmdbg.errors import WasmdbgError
+from wasmdbg.errors import WasmdbgError, WasmFormatError
 from wasmdbg.explanation.names import innermost
 from wasmdbg.facts import WASMTIME_FRAME_LIMIT
 from wasmdbg.runner import protocol as p
@@ -34,6 +34,7 @@ from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.text import printable
 from wasmdbg.wasm.entities import GLOBAL
 from wasmdbg.wasm.files import read_regular_file
+from wasmdbg.wasm.instructions import InstructionIndex, instruction_at
 from wasmdbg.wasm.module import WasmModule
 
 REPORT, COREDUMP = "report", "coredump"
@@ -269,12 +270,20 @@ def _memory_zero(dump: CoreDump) -> CoreMemory | None:
 
 def _frames_misfit(dump: CoreDump, module: WasmModule) -> str | None:
     """Why the dump's frames cannot be this module's (a function out of range, an offset off its code), or None."""
+    indices: dict[int, InstructionIndex] = {}  # each body decoded once, however often the stack recurses
     for number, frame in enumerate(dump.frames):
+        where = f"frame {number} (function {frame.func_index}, +{frame.code_offset:#x})"
         offset = module_offset(module, frame.func_index, frame.code_offset)
-        if offset is None:
-            return f"frame {number} (function {frame.func_index}, +{frame.code_offset:#x}) lies outside the module's code"
-        if offset not in {i.offset for i in module.instructions(frame.func_index)}:
-            return f"frame {number} (function {frame.func_index}, +{frame.code_offset:#x}) is not on an instruction"
+        body = module.body(frame.func_index)
+        if offset is None or body is None:
+            return f"{where} lies outside the module's code"
+        try:
+            index = indices.get(frame.func_index) or InstructionIndex(module.data, body.code_offset, body.end)
+        except WasmFormatError:
+            return f"{where} lies in a function body that cannot be decoded"
+        indices[frame.func_index] = index
+        if not index.is_boundary(offset):
+            return f"{where} is not on an instruction"
     return None
 
 
@@ -317,9 +326,15 @@ def _dump_report(path: str, dump: CoreDump, session: Session | None) -> RunRepor
 
 
 def _instruction_at(module: WasmModule, frame: p.GuestFrame) -> str:
-    if frame.module_offset is None:
+    """The mnemonic at the frame's offset ("" where it cannot be read)."""
+    body = module.body(frame.func_index)
+    if frame.module_offset is None or body is None:
         return ""
-    return next((i.mnemonic for i in module.instructions(frame.func_index) if i.offset == frame.module_offset), "")
+    try:
+        found = instruction_at(module.data, body.code_offset, body.end, frame.module_offset)
+    except WasmFormatError:
+        return ""
+    return found.mnemonic if found is not None else ""
 
 
 def _judged_trap(mnemonic: str) -> str | None:

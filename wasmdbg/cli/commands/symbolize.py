@@ -180,25 +180,15 @@ def _print_notes(notes: Sequence[Finding], env: Environment) -> None:
         env.stderr.write(f"wasmdbg: warning: {printable(describe(note))}\n")
 
 
-def _read_input(args: argparse.Namespace, env: Environment) -> str:
+def _read_input_file(path: str) -> str:
+    """The text of `--input FILE` for the paste screen, whole (the filter streams it instead)."""
     from wasmdbg.backtrace.lines import decode_input
 
-    if args.input is not None:
-        try:
-            with open(args.input, "rb") as stream:
-                data = stream.read(MAX_INPUT_BYTES + 1)
-        except OSError as error:
-            raise WasmdbgError(f"{printable(args.input)}: {error.strerror or error}") from None
-    else:
-        isatty = getattr(env.stdin, "isatty", None)
-        if isatty is not None and isatty():
-            env.stderr.write("wasmdbg symbolize: reading a trace from the terminal; paste it, then press Ctrl-D\n")
-        buffer = getattr(env.stdin, "buffer", None)
-        if buffer is not None:
-            data = buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            text = env.stdin.read(MAX_INPUT_BYTES + 1)
-            data = text.encode("utf-8", "surrogateescape")
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as error:
+        raise WasmdbgError(f"{printable(path)}: {error.strerror or error}") from None
     if len(data) > MAX_INPUT_BYTES:
         raise WasmdbgError(f"the input is larger than {MAX_INPUT_BYTES >> 20} MiB; cut it to the traces")
     return decode_input(data)
@@ -271,7 +261,7 @@ def _run_tui(args: argparse.Namespace, env: Environment) -> ExitStatus:
             "(without --tui, `wasmdbg symbolize MODULE < LOG` is a filter)\n"
         )
         return ExitStatus.USAGE
-    text = _read_input(args, env) if args.input is not None else ""  # stdin is the terminal: never read it
+    text = _read_input_file(args.input) if args.input is not None else ""  # stdin is the terminal: never read it
     session = _session(args)
     from wasmdbg.tui.symbolize_app import make_symbolize_app
 
