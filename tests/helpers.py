@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from wasmdbg.cli.environment import Environment
@@ -104,3 +105,31 @@ def wasm_tools_bytes(*args: str, input: bytes | None = None) -> bytes:
     if result.returncode != 0:
         raise AssertionError(f"wasm-tools {' '.join(args)} failed: {result.stderr.decode(errors='replace')}")
     return result.stdout
+
+
+_WASMTIME_RUN = """
+import sys, wasmtime
+engine = wasmtime.Engine()
+store = wasmtime.Store(engine)
+linker = wasmtime.Linker(engine)
+linker.define_wasi()
+wasi = wasmtime.WasiConfig()
+wasi.argv = ["guest"]  # divzero divides by argc - 1
+store.set_wasi(wasi)
+instance = linker.instantiate(store, wasmtime.Module.from_file(engine, sys.argv[1]))
+try:
+    instance.exports(store)["_start"](store)
+except wasmtime.Trap as trap:
+    print(trap)
+"""
+
+
+@cache
+def wasmtime_trace(module: str, details: bool = False) -> str:
+    """What wasmtime (the Python bindings, as an embedder would use them) prints for a trapping sample."""
+    env = {"PATH": "/usr/bin:/bin", **({"WASMTIME_BACKTRACE_DETAILS": "1"} if details else {})}
+    proc = subprocess.run(
+        [sys.executable, "-c", _WASMTIME_RUN, str(SAMPLES / "build" / module)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert "wasm backtrace" in proc.stdout, proc.stdout + proc.stderr
+    return proc.stdout

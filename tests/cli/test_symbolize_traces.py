@@ -5,49 +5,19 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import SAMPLES, run_cli
+from tests.helpers import SAMPLES, run_cli, wasmtime_trace
 from wasmdbg.backtrace.detect import parse_text
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.main import main
 
 BUILD = SAMPLES / "build"
-
-_RUN = """
-import sys, wasmtime
-engine = wasmtime.Engine()
-store = wasmtime.Store(engine)
-linker = wasmtime.Linker(engine)
-linker.define_wasi()
-wasi = wasmtime.WasiConfig()
-wasi.argv = ["guest"]
-store.set_wasi(wasi)
-instance = linker.instantiate(store, wasmtime.Module.from_file(engine, sys.argv[1]))
-try:
-    instance.exports(store)["_start"](store)
-except wasmtime.Trap as trap:
-    print(trap)
-"""
-
-
-@cache
-def wasmtime_trace(module: str, details: bool = False) -> str:
-    """What wasmtime (the Python bindings, as an embedder would use them) prints for a trapping sample."""
-    env = {"PATH": "/usr/bin:/bin", **({"WASMTIME_BACKTRACE_DETAILS": "1"} if details else {})}
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUN, str(BUILD / module)], capture_output=True, text=True, timeout=120, env=env
-    )
-    assert "wasm backtrace" in proc.stdout, proc.stdout + proc.stderr
-    return proc.stdout
-
 
 def pasted(*argv: str, text: str) -> tuple[int, str, str]:
     env = Environment(stdin=io.StringIO(text), stdout=io.StringIO(), stderr=io.StringIO(), width=120)

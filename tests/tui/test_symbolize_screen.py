@@ -8,11 +8,8 @@ and `wasm-tools print --print-offsets`, not against wasmdbg itself.
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from functools import cache
 
 import pytest
 from rich.console import Console
@@ -21,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TextArea
 
-from tests.helpers import ROOT, SAMPLES
+from tests.helpers import ROOT, SAMPLES, wasmtime_trace
 from tests.tui.conftest import BUILD, wait_for
 from tests.tui.test_app import addr2line, instruction_at
 from tests.tui.test_untrusted_text import rendered
@@ -43,34 +40,6 @@ from wasmdbg.tui.widgets.pasted_frames import (
 SIZE = (160, 48)
 FIXTURES = ROOT / "tests" / "fixtures" / "backtraces"
 NOT_THIS_BINARY = "this trace does not come from this binary"
-
-_RUN = """
-import sys, wasmtime
-engine = wasmtime.Engine()
-store = wasmtime.Store(engine)
-linker = wasmtime.Linker(engine)
-linker.define_wasi()
-wasi = wasmtime.WasiConfig()
-wasi.argv = ["guest"]  # divzero divides by argc - 1
-store.set_wasi(wasi)
-instance = linker.instantiate(store, wasmtime.Module.from_file(engine, sys.argv[1]))
-try:
-    instance.exports(store)["_start"](store)
-except wasmtime.Trap as trap:
-    print(trap)
-"""
-
-
-@cache
-def wasmtime_trace(module: str) -> str:
-    """What wasmtime prints for a trapping sample (the Python bindings, `print(trap)`)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUN, str(BUILD / module)], capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin"}, check=False,
-    )
-    assert "wasm backtrace" in proc.stdout, proc.stdout + proc.stderr
-    return proc.stdout
-
 
 def symbolize_app(module: str = "divzero.O0.wasm", text: str = "") -> SymbolizeApp:
     """The app as the CLI builds it, on a sample, its sources under sample_modules/."""
