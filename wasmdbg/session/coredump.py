@@ -163,7 +163,6 @@ def _memory(module: WasmModule, index: int, live: LiveRun, notes: list[str]) -> 
 
 def _globals(module: WasmModule, live: LiveRun, notes: list[str]) -> list[CoreGlobal]:
     values = {g.name: g for g in live.globals()}
-    names = {e.index: e.name for e in reversed(module.exports) if e.kind == GLOBAL}
     imported = [i for i in module.imports if i.kind == GLOBAL]
     out: list[CoreGlobal] = []
     missing: list[int] = []
@@ -172,7 +171,7 @@ def _globals(module: WasmModule, live: LiveRun, notes: list[str]) -> list[CoreGl
         type_ = defined.type if defined is not None else imported[index].type
         val_type = getattr(type_, "val_type", "i32")
         mutable = bool(getattr(type_, "mutable", False))
-        read = values.get(names.get(index, ""))
+        read = values.get(module.export_names.get((GLOBAL, index), ""))
         if read is not None and isinstance(read.value, int | float):
             out.append(CoreGlobal(index, val_type, mutable, read.value, True))
             continue
