@@ -9,6 +9,9 @@ the reference measured in the same run (wasm-tools, the Bytecode Alliance's nati
 - decoding every instruction in-process against `wasm-tools print` (whole command, which decodes
   every instruction too and also prints them);
 - the worst time `info` takes to refuse a module of the spec suite's malformed set.
+
+Default modules: samples, bench/build/sqlbench.wasm when built, and two of the reference corpus
+(../shared/corpus) when it is present.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from timing import command as _command  # noqa: E402
+from timing import machine  # noqa: E402
 from timing import median_s as _median_s  # noqa: E402
 
 from wasmdbg.errors import WasmdbgError  # noqa: E402
@@ -48,6 +52,7 @@ def decode_all(path: Path) -> int:
 
 
 def main(paths: list[Path]) -> None:
+    print(machine())
     print(f"{'module':28} {'size':>9} {'instrs':>8} | {'info':>7} {'objdump':>7} {'ratio':>6} | "
           f"{'decode':>7} {'print':>7} {'ratio':>6} {'Minstr/s':>8}")
     for path in paths:
@@ -83,6 +88,7 @@ if __name__ == "__main__":
         ROOT / "sample_modules" / "build" / "divzero.O0.wasm",
         ROOT / "sample_modules" / "build" / "panic.O2.wasm",
         ROOT / "sample_modules" / "build" / "panic.O0.wasm",
+        ROOT / "bench" / "build" / "sqlbench.wasm",
         CORPUS / "dwarf-binaryen" / "cubescript.wasm",
         CORPUS / "dwarf-binaryen" / "zlib.wasm",
     ]

@@ -35,7 +35,8 @@ HANG_S = 60.0
 """A bound on hangs only: reaching it fails the test; no speed is asserted."""
 
 _FUEL_TIME = re.compile(rb"^(fuel: .* consumed in )\d+\.\d\d( s)$", re.MULTILINE)
-"""The one figure of the text report that varies between two runs of one module."""
+_CPU_TIME = re.compile(rb"^(cpu: )\d+\.\d\d( s in )\d+\.\d\d( s .*)$", re.MULTILINE)
+"""The figures of the text report that vary between two runs of one module: times."""
 
 _CSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
 _CURSOR_TO = re.compile(rb"\x1b\[\d+;\d+H")
@@ -57,6 +58,8 @@ def _piped(*argv: str) -> subprocess.CompletedProcess[bytes]:
 
 def _without_fuel_time(stderr: bytes) -> bytes:
     normalised, count = _FUEL_TIME.subn(rb"\1<seconds>\2", stderr)
+    assert count <= 1, stderr
+    normalised, count = _CPU_TIME.subn(rb"\1<seconds>\2<seconds>\3", normalised)
     assert count <= 1, stderr
     return normalised
 
@@ -86,6 +89,9 @@ def test_without_a_terminal_it_is_run(
     assert debugger.stdout == run.stdout
     assert _without_fuel_time(debugger.stderr) == _without_fuel_time(run.stderr)
     assert expected in debugger.stderr
+    # Headless, as `wasmdbg run`: fuel is metered only with -W fuel=N; the CPU time is always there.
+    assert b"fuel: not metered (give -W fuel=N to meter it)" in debugger.stderr
+    assert _CPU_TIME.search(debugger.stderr), debugger.stderr
     assert b"\x1b[" not in debugger.stdout + debugger.stderr  # no app drew on a pipe
 
 
@@ -98,8 +104,10 @@ def test_with_format_json_it_prints_the_same_report() -> None:
     reports = [json.loads(result.stdout) for result in (debugger, run)]
     for report in reports:
         assert isinstance(report.pop("duration_s"), float)
+        assert isinstance(report.pop("cpu_time_s"), float)
         assert isinstance(report.pop("samples"), list)
     assert reports[0] == reports[1]
+    assert (reports[0]["fuel_consumed"], reports[0]["fuel_exact"], reports[0]["fuel_metered"]) == (None, False, False)
     assert reports[0]["outcome"] == "trapped"
     assert reports[0]["frames"][0]["function"] == "quotient"
 

@@ -66,6 +66,31 @@ def test_a_spinning_guest_times_out_within_the_limit_and_names_the_loop() -> Non
 def test_fuel_runs_out_as_a_trap() -> None:
     status, data = report("-W", "fuel=100_000", str(BUILD / "spin.O2.wasm"))
     assert (status, data["trap"]["kind"], data["limits_hit"]) == (134, "out_of_fuel", ["fuel"])
+    assert (data["fuel_consumed"], data["fuel_exact"], data["fuel_metered"]) == (100_000, True, True)
+
+
+def test_fuel_is_metered_only_with_a_budget_and_cpu_time_always_reported() -> None:
+    # As wasmtime: metering slows the guest, so without -W fuel=N there is no figure, and the report says so.
+    status, data = report(str(BUILD / "hello.O2.wasm"))
+    assert status == 0 and (data["fuel_consumed"], data["fuel_exact"], data["fuel_metered"]) == (None, False, False)
+    assert all(sample["fuel_consumed"] is None for sample in data["samples"])
+    assert isinstance(data["cpu_time_s"], float) and data["cpu_time_s"] >= 0
+    status, data = report("-W", "fuel=1_000_000_000", str(BUILD / "hello.O2.wasm"))
+    assert status == 0 and data["fuel_metered"] and data["fuel_exact"] and data["fuel_consumed"] > 0
+    assert isinstance(data["cpu_time_s"], float)
+    text = run_cli("run", str(BUILD / "hello.O2.wasm"))
+    assert "fuel: not metered (give -W fuel=N to meter it)" in text.stderr and "\ncpu: " in text.stderr
+    text = run_cli("run", "-W", "fuel=1_000_000_000", str(BUILD / "hello.O2.wasm"))
+    assert "consumed in" in text.stderr and "not metered" not in text.stderr and "\ncpu: " in text.stderr
+
+
+def test_the_compile_cache_is_filled_unless_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASMDBG_CACHE_DIR", str(tmp_path / "skipped"))
+    assert run_cli("run", "--no-cache", str(BUILD / "hello.O2.wasm")).status == 0
+    assert not (tmp_path / "skipped" / "wasmtime").exists()
+    monkeypatch.setenv("WASMDBG_CACHE_DIR", str(tmp_path / "used"))
+    assert run_cli("run", str(BUILD / "hello.O2.wasm")).status == 0
+    assert any(f.is_file() for f in (tmp_path / "used" / "wasmtime").rglob("*"))
 
 
 def test_a_leak_hits_a_small_memory_cap_and_the_report_says_so() -> None:

@@ -60,3 +60,32 @@ def test_import_contracts_hold() -> None:
     proc = subprocess.run([str(lint)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 broken" in proc.stdout
+
+
+def test_wasmdbg_run_spawns_its_agent_before_loading_the_engine_ui_or_symbolizer() -> None:
+    # The agent starts first so that its start-up and compile overlap the parent's own work: what
+    # the parent has imported when it spawns the agent must be the run's plumbing, nothing more.
+    # (rich is not asserted: `wasmdbg.cli.main` imports every command, and `open` imports the
+    # renderer at its top.)
+    probe = f"""
+import io, subprocess, sys
+seen = []
+real = subprocess.Popen
+def spy(args, *rest, **options):
+    if "wasmdbg.runner.agent" in args and not seen:
+        seen.append(sorted(sys.modules))
+    return real(args, *rest, **options)
+subprocess.Popen = spy
+from wasmdbg.cli.environment import Environment
+from wasmdbg.cli.main import main
+env = Environment(stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO())
+status = main(["run", {str(SAMPLES / 'build' / 'hello.O2.wasm')!r}], env)
+assert status == 0 and seen, (status, env.stderr.getvalue())
+print(" ".join(seen[0]))
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    before = set(proc.stdout.split())
+    assert {m.split(".")[0] for m in before}.isdisjoint({"textual", "wasmtime", "elftools"})
+    assert not {m for m in before if m.startswith(("wasmdbg.symbols", "wasmdbg.dwarf", "wasmdbg.session.session", "wasmdbg.tui"))}
+    assert "wasmdbg.session.live" in before  # the probe saw the spawn of `wasmdbg run` itself

@@ -9,6 +9,7 @@ answers what `wasm-tools addr2line` answers.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
+from wasmdbg.dwarf.lines import LineProgram, LineProgramError, decode_line_program
 from wasmdbg.dwarf.paths import render_file
 from wasmdbg.dwarf.progress import READING_UNITS, RESOLVING_NAMES, IndexProgress
 from wasmdbg.dwarf.split import SplitFiles, count_units
@@ -192,23 +194,97 @@ def _pc_ranges(die: Any, dwarf: DWARFInfo, unit_base: int) -> list[Range]:
     return out
 
 
-def _lines(dwarf: DWARFInfo, cu: Any, comp_dir: str | None) -> tuple[list[str], list[Any]] | None:
-    program = dwarf.line_program_for_CU(cu)
-    if program is None:
+FORCE_PYELFTOOLS = False
+"""Read every line program with pyelftools instead of `lines` (the tests' reference run)."""
+
+
+@dataclass(slots=True)
+class _LineSections:
+    """The payloads `lines.decode_line_program` reads, taken once from the DWARFInfo's streams."""
+
+    line: bytes | None
+    strings: bytes | None
+    line_strings: bytes | None
+
+
+def _payload(section: Any) -> bytes | None:
+    if section is None:
         return None
-    header = program.header
-    version = header["version"]
-    directories = [_text(d) for d in header["include_directory"]]
+    stream = section.stream
+    if isinstance(stream, io.BytesIO):
+        return stream.getvalue()
+    stream.seek(0)
+    return bytes(stream.read())
+
+
+def _line_sections(dwarf: DWARFInfo) -> _LineSections:
+    return _LineSections(
+        _payload(dwarf.debug_line_sec), _payload(dwarf.debug_str_sec), _payload(dwarf.debug_line_str_sec)
+    )
+
+
+def _direct_lines(cu: Any, stmt_list: Any, sections: _LineSections) -> LineProgram | None:
+    """The unit's line program from `lines`; None where pyelftools must read it instead."""
+    if FORCE_PYELFTOOLS or sections.line is None or not isinstance(stmt_list, int):
+        return None
+    try:
+        program = decode_line_program(
+            sections.line, stmt_list, int(cu["address_size"]),
+            strings=sections.strings, line_strings=sections.line_strings,
+        )  # fmt: skip
+    except LineProgramError:
+        return None
+    # pyelftools sizes the header's offsets by the unit's format, not the program's own.
+    if program.dwarf64 != (cu.structs.dwarf_format == 64):
+        return None
+    return program
+
+
+def _files(version: int, include_directory: Any, file_entry: Any, comp_dir: str | None) -> list[str]:
+    directories = [_text(d) for d in include_directory]
     files: list[str] = [] if version >= 5 else [""]  # DWARF <= 4 has no file 0
-    for entry in header["file_entry"]:
-        dir_index = entry["dir_index"]
+    for name, dir_index in file_entry:
         directory = None
         if dir_index != 0:
             position = dir_index if version >= 5 else dir_index - 1
             directory = directories[position] if 0 <= position < len(directories) else None
-        files.append(render_file(comp_dir, directory, _text(entry["name"])))
+        files.append(render_file(comp_dir, directory, _text(name)))
+    return files
+
+
+def _lines(
+    dwarf: DWARFInfo, cu: Any, comp_dir: str | None, stmt_list: Any, sections: _LineSections
+) -> tuple[list[str], list[Any]] | None:
+    direct = _direct_lines(cu, stmt_list, sections)
+    if direct is not None:
+        files = _files(direct.version, direct.include_directory, [(f.name, f.dir_index) for f in direct.file_entry],
+                       comp_dir)  # fmt: skip
+        sequences = []
+        for raw, end in direct.sequences:
+            if not raw:
+                continue
+            rows: list[tuple[int, int, int, int]] = []
+            append = rows.append
+            last = None
+            for row in raw:
+                if row[0] == last:
+                    rows[-1] = row
+                else:
+                    append(row)
+                    last = row[0]
+            sequences.append((rows[0][0], end[0], rows))
+        sequences.sort(key=lambda s: s[0])
+        return files, sequences
+    program = dwarf.line_program_for_CU(cu)
+    if program is None:
+        return None
+    header = program.header
+    files = _files(
+        header["version"], header["include_directory"], [(e["name"], e["dir_index"]) for e in header["file_entry"]],
+        comp_dir,
+    )  # fmt: skip
     sequences = []
-    rows: list[tuple[int, int, int, int]] = []
+    rows = []
     for entry in program.get_entries():
         state = entry.state
         if state is None:
@@ -344,6 +420,7 @@ def build_tables(
     units: list[Unit] = []
     notes: list[str] = []
     aranges = _aranges(dwarf)
+    line_sections = _line_sections(dwarf)
     if split is not None:
         from wasmdbg.dwarf.split import allow_missing_bases
 
@@ -364,7 +441,7 @@ def build_tables(
         comp_dir = _text(attrs["DW_AT_comp_dir"].value) if "DW_AT_comp_dir" in attrs else None
         low_pc = attrs.get("DW_AT_low_pc")
         unit_base = int(low_pc.value) if low_pc is not None and low_pc.form in _ADDRESS_FORMS else 0
-        lines = _lines(dwarf, cu, comp_dir) if "DW_AT_stmt_list" in attrs else None
+        lines = _lines(dwarf, cu, comp_dir, attrs["DW_AT_stmt_list"].value, line_sections) if "DW_AT_stmt_list" in attrs else None
         files, sequences = lines if lines is not None else ([], [])
 
         found = None

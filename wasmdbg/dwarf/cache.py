@@ -83,7 +83,8 @@ def _sha256(path: str) -> str | None:
         return None
 
 
-def _write(path: Path, data: bytes) -> None:
+def store_file(path: Path, data: bytes) -> None:
+    """Write a cache file whole (atomically); failing only costs the next run a rebuild."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_whole(path, data, prefix=".tmp-")
@@ -93,9 +94,9 @@ def _write(path: Path, data: bytes) -> None:
 
 def store(key: str, index_bytes: bytes) -> None:
     """Keep a built index."""
-    _write(cache_dir() / f"{key}.idx", index_bytes)
+    store_file(cache_dir() / f"{key}.idx", index_bytes)
 
 
 def store_failure(key: str, reason: str) -> None:
     """Remember why this DWARF could not be indexed, so the next run does not wait for it again."""
-    _write(cache_dir() / f"{key}.failed", reason.encode())
+    store_file(cache_dir() / f"{key}.failed", reason.encode())

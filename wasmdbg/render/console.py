@@ -8,23 +8,14 @@ from typing import TextIO
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.segment import Segment
 
+from wasmdbg.render.terminal import is_terminal
+
+__all__ = ["UNWRAPPED_WIDTH", "is_terminal", "make_console"]
+
 UNWRAPPED_WIDTH = 10_000
 """The width of a Console that is not on a terminal. Text lines are never wrapped there (soft
 wrap), so this only bounds tables, which keep their natural width below it; Rich pads no line
 out to the console width."""
-
-
-def is_terminal(file: TextIO) -> bool:
-    """Whether `file` is a terminal, by its own `isatty()` (False when it has none or is closed).
-
-    Deliberately not Rich's `Console.is_terminal`, which FORCE_COLOR turns on: colour in a CI log
-    is welcome, wrapping it at 80 columns is not.
-    """
-    isatty = getattr(file, "isatty", None)
-    try:
-        return bool(isatty is not None and isatty())
-    except ValueError:  # a closed file
-        return False
 
 
 def make_console(file: TextIO, *, width: int | None = None) -> Console:

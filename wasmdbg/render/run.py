@@ -64,6 +64,11 @@ class RunView:
         if r.fuel_consumed is not None:
             bound = "" if r.fuel_exact else "at least "
             yield Text(f"fuel: {bound}{r.fuel_consumed:,} consumed in {r.duration_s or 0:.2f} s")
+        elif r.fuel_metered is False:
+            yield Text("fuel: not metered (give -W fuel=N to meter it)")
+        if r.cpu_time_s is not None:
+            wall = f" in {r.duration_s:.2f} s" if r.duration_s is not None else ""
+            yield Text(f"cpu: {r.cpu_time_s:.2f} s{wall} (the guest's thread, compilation excluded)")
         limits = ", ".join(f"{k}={v}" for k, v in r.limits.to_json().items() if v is not None)
         yield Text(f"limits: {limits or 'none'}", style="dim")
         for note in r.notes:

@@ -1,4 +1,4 @@
-"""Rendering symbolized addresses: Rich text for people, llvm-symbolizer's lines for its users."""
+"""Rendering symbolized addresses as Rich text for people (plain lines and llvm-symbolizer's are in `symbols_text`)."""
 
 from __future__ import annotations
 
@@ -8,32 +8,11 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from wasmdbg.findings import Finding
-from wasmdbg.symbols.frames import DWARF, SourceFrame, SymbolizedAddress
+from wasmdbg.symbols.frames import DWARF, SymbolizedAddress
+from wasmdbg.render.symbols_text import llvm_lines, location
 from wasmdbg.text import printable
 
-
-def location(frame: SourceFrame) -> str | None:
-    """`file:line:column` with the parts DWARF gave, or None without a file."""
-    if frame.file is None:
-        return None
-    text = frame.file
-    if frame.line is not None:
-        text += f":{frame.line}"
-        if frame.column is not None:
-            text += f":{frame.column}"
-    return text
-
-
-def llvm_lines(result: SymbolizedAddress) -> list[str]:
-    """The lines llvm-symbolizer prints for one address: function, then file:line:column, per frame."""
-    if not result.frames:
-        return ["??", "??:0:0"]
-    lines = []
-    for frame in result.frames:
-        lines.append(printable(frame.function) if frame.function else "??")
-        file = printable(frame.file) if frame.file else "??"
-        lines.append(f"{file}:{frame.line or 0}:{frame.column or 0}")
-    return lines
+__all__ = ["SymbolizedView", "llvm_lines", "location"]
 
 
 class SymbolizedView:

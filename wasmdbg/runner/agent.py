@@ -114,7 +114,16 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     from wasmdbg.runner.text_format import module_bytes
 
     limits = start.limits
-    engine = wasmtime.Engine(make_config(fuel=True, epochs=True, max_wasm_stack=limits.max_wasm_stack))
+    # Metering costs a fifth to two fifths of guest time and half again the compile time, so it is
+    # on only when a budget needs it or the caller shows the figure (the app), as in wasmtime's CLI.
+    metered = start.meter_fuel or limits.fuel is not None
+    # Epoch checks stay on: the timeout, Ctrl-C and pause all work through them.
+    config = make_config(fuel=metered, epochs=True, max_wasm_stack=limits.max_wasm_stack)
+    if start.compile_cache:
+        from wasmdbg.runner.cache import enable
+
+        enable(config)  # an unusable cache directory means compiling afresh, never a failed run
+    engine = wasmtime.Engine(config)
     try:
         module = wasmtime.Module(engine, module_bytes(start.module))  # the text format too, as wasmtime takes it
     except wasmtime.WasmtimeError as error:
@@ -124,8 +133,10 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         channel.send(p.Finished(p.Outcome(p.ERROR, message=error.message, error_kind=p.COMPILE)))
         return
     store = wasmtime.Store(engine)
-    fuel = limits.fuel if limits.fuel is not None else 2**63 - 1
-    store.set_fuel(fuel)
+    fuel: int | None = None
+    if metered:
+        fuel = limits.fuel if limits.fuel is not None else 2**63 - 1
+        store.set_fuel(fuel)
     if limits.max_memory_bytes is not None:
         store.set_limits(memory_size=limits.max_memory_bytes)
     memories: list[wasmtime.Memory] = []
@@ -137,9 +148,11 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         peak.extend([0] * (len(tick.memory_pages) - len(peak)))
         for i, pages in enumerate(tick.memory_pages):
             peak[i] = max(peak[i], pages)
-        if tick.fuel_consumed != fuel_seen[0]:
-            fuel_seen[0], fuel_seen[1] = tick.fuel_consumed or 0, tick.t_s
-        stale = round(tick.t_s - fuel_seen[1], 4)
+        stale = 0.0
+        if tick.fuel_consumed is not None:
+            if tick.fuel_consumed != fuel_seen[0]:
+                fuel_seen[0], fuel_seen[1] = tick.fuel_consumed, tick.t_s
+            stale = round(tick.t_s - fuel_seen[1], 4)
         channel.send(p.Sample(round(tick.t_s, 4), tick.memory_pages, tick.fuel_consumed, stale, tuple(page_sizes)))
         pump.pump()
 
@@ -177,6 +190,9 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     watch.start()
+    # CPU time of this thread from here on is the guest's (instantiation runs guest code too), plus
+    # the samples taken on it; compilation is done.
+    cpu = time.thread_time()
     try:
         try:
             if start.unknown_imports_trap:
@@ -187,7 +203,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             if outcome.outcome == p.ERROR:
                 missing = "unknown import" in (outcome.message or "")
                 outcome = replace(outcome, error_kind=p.MISSING_IMPORT if missing else p.COMPILE)
-            _finish(channel, state, store, [], outcome, fuel, [], [], began, pump, timer, watch)
+            _finish(channel, state, store, [], outcome, fuel, [], [], began, cpu, pump, timer, watch)
             return
         exports = instance.exports(store)
         memories = [e for e in exports.by_index if isinstance(e, wasmtime.Memory)]
@@ -211,16 +227,22 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         except Exception as error:  # whatever else the bindings raise ends the run as an error
             outcome = classify(error)
         globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global)]
-        _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began, pump, timer, watch)
+        _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began, cpu, pump, timer, watch)
     finally:
         watch.stop()
 
 
 def _finish(
-    channel: _Channel, state: _State, store: Any, memories: list[Any], outcome: p.Outcome, fuel: int,
-    peak: list[int], globals_: list[tuple[str, Any]], began: float, pump: _OutputPump, timer: Any, watch: Any,
+    channel: _Channel, state: _State, store: Any, memories: list[Any], outcome: p.Outcome, fuel: int | None,
+    peak: list[int], globals_: list[tuple[str, Any]], began: float, cpu: float, pump: _OutputPump, timer: Any,
+    watch: Any,
 ) -> None:  # fmt: skip
-    """Send the final figures; from here on the store is read from the request loop (post-mortem)."""
+    """Send the final figures; from here on the store is read from the request loop (post-mortem).
+
+    `fuel` is the budget the store was given, None when fuel was not metered; `cpu` is this
+    thread's CPU time when the guest was first called.
+    """
+    cpu_time_s = round(time.thread_time() - cpu, 4)
     if timer is not None:
         timer.cancel()
     watch.stop()
@@ -230,8 +252,9 @@ def _finish(
         state.store, state.memories, state.globals = store, memories, globals_
         state.watch = None
     channel.send(p.Finished(
-        outcome, fuel_consumed=fuel - store.get_fuel(), memory_pages=tuple(pages),
-        fuel_exact=outcome.outcome not in (p.TIMEOUT, p.INTERRUPTED),
+        outcome, fuel_consumed=None if fuel is None else fuel - store.get_fuel(), memory_pages=tuple(pages),
+        fuel_exact=fuel is not None and outcome.outcome not in (p.TIMEOUT, p.INTERRUPTED),
+        fuel_metered=fuel is not None, cpu_time_s=cpu_time_s,
         peak_pages=tuple(max(a, b) for a, b in zip(peak + [0] * len(pages), pages)),
         page_bytes=tuple(m.page_size(store) for m in memories), duration_s=round(time.monotonic() - began, 4),
         stdout_dropped=pump.dropped[p.STDOUT], stderr_dropped=pump.dropped[p.STDERR],

@@ -31,7 +31,7 @@ class RunLimits:
     max_memory_bytes: int | None = 512 * MIB
     """Cap on each linear memory; `memory.grow` past it returns -1."""
     fuel: int | None = None
-    """Fuel budget; metering is always on so that use can be shown."""
+    """Fuel budget; None is unlimited and, outside the app, unmetered (metering slows the guest)."""
     timeout_s: float | None = 60.0
     """Wall-clock limit; None (or `timeout=0`) disables it."""
     max_wasm_stack: int | None = None
@@ -94,7 +94,9 @@ Limits, as -W KEY=VALUE[,KEY=VALUE...] (repeatable; wasmtime's spelling):
                       (default 512 MiB = 536870912); memory.grow beyond it returns -1 and the
                       report says the cap was hit
   fuel=N              fuel budget, 0 to {MAX_FUEL}: the guest traps with out_of_fuel when
-                      it is spent (default: unlimited; fuel use is always measured)
+                      it is spent, and the report says how much was used (default: unlimited
+                      and not metered, as in wasmtime: metering slows the guest; the
+                      interactive debugger always meters, to show it live)
   timeout=DURATION    wall-clock limit: 10, 10s, 1500ms, 250us, 100ns; at most {MAX_TIMEOUT_S:.0f} s;
                       0 disables (default 60 s for `wasmdbg run`, none in the interactive debugger)
   max-wasm-stack=N    bytes of native stack wasm code may use, {MIN_WASM_STACK} to {MAX_WASM_STACK} (2 MiB, wasmtime's

@@ -107,6 +107,11 @@ class Start:
     invoke_args: tuple[str, ...] = ()
     unknown_imports_trap: bool = False
     tick_s: float = 0.01
+    meter_fuel: bool = False
+    """Meter fuel even without a fuel limit (the app shows it live); a `limits.fuel` budget always meters.
+    Metering costs guest time and compile time, so a plain run leaves it off, as the wasmtime CLI does."""
+    compile_cache: bool = True
+    """Use wasmtime's compile cache in wasmdbg's cache directory (`runner.cache`)."""
     id: int = 0
 
 
@@ -193,9 +198,9 @@ class Sample:
     memory_pages: tuple[int, ...]
     """Pages of each exported memory, in export order (empty before instantiation finished)."""
     fuel_consumed: int | None
-    """A lower bound while running: compiled code writes fuel back only at calls."""
+    """A lower bound while running: compiled code writes fuel back only at calls; None when fuel is not metered."""
     fuel_stale_s: float = 0.0
-    """Seconds the fuel figure has not changed while the guest ran: long in a loop without calls."""
+    """Seconds the fuel figure has not changed while the guest ran: long in a loop without calls (0 unmetered)."""
     page_bytes: tuple[int, ...] = ()
     """Bytes per page of each memory (custom page sizes exist)."""
 
@@ -218,7 +223,13 @@ class Finished:
     fuel_consumed: int | None = None
     fuel_exact: bool = True
     """False when the figure is a lower bound: an interrupt (or timeout) ends the call before compiled
-    code writes its fuel counter back, and a run ended by the parent has only its last sample."""
+    code writes its fuel counter back, and a run ended by the parent has only its last sample; also
+    False when fuel was not metered (there is no figure)."""
+    fuel_metered: bool | None = None
+    """Whether fuel was metered; None when the run never got that far (a module that did not compile)."""
+    cpu_time_s: float | None = None
+    """CPU seconds the guest's thread used from instantiation to the end of the call (compilation
+    excluded); None when the guest never ran or the parent had to end the agent."""
     memory_pages: tuple[int, ...] = ()
     peak_pages: tuple[int, ...] = ()
     page_bytes: tuple[int, ...] = ()

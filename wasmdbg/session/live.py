@@ -26,6 +26,10 @@ from wasmdbg.runner.client import Agent, AgentGoneError
 from wasmdbg.runner.grants import DirGrant
 from wasmdbg.runner.limits import RunLimits
 
+HEADLESS_TICK_S = 0.1
+"""The sampling interval of a run nobody watches live (`wasmdbg run`): samples only fill the
+report's series there, and each one stops the guest for a callback into Python."""
+
 STDIN_INHERIT = "-"
 """`RunRequest.stdin` value meaning wasmdbg's own stdin (the terminal or pipe it was started with)."""
 
@@ -57,7 +61,17 @@ class RunRequest:
     invoke_args: Sequence[str] = ()
     unknown_imports_trap: bool = False
     tick_s: float = 0.01
-    """How often the guest is sampled (and can be paused or interrupted)."""
+    """How often the guest is sampled for the live view (pause, interrupt and the timeout do not
+    wait for a tick: each makes the guest reach its next epoch check at once)."""
+    meter_fuel: bool = False
+    """Meter fuel even without a `limits.fuel` budget (the app shows it live); a budget always meters."""
+    compile_cache: bool = True
+    """Keep compiled code in wasmtime's cache under wasmdbg's cache directory."""
+
+    @property
+    def fuel_metered(self) -> bool:
+        """Whether the run meters fuel: asked for, or needed by a budget."""
+        return self.meter_fuel or self.limits.fuel is not None
 
 
 class LiveRun:
@@ -114,6 +128,8 @@ class LiveRun:
                 invoke_args=tuple(request.invoke_args),
                 unknown_imports_trap=request.unknown_imports_trap,
                 tick_s=request.tick_s,
+                meter_fuel=request.fuel_metered,
+                compile_cache=request.compile_cache,
             )
         )
         self._deadline = time.monotonic() + START_ALLOWANCE_S + (request.limits.timeout_s or 0)
@@ -200,6 +216,7 @@ class LiveRun:
             duration_s=None if elapsed is None else round(elapsed, 4),
             ended_by_parent=True,
             fuel_exact=False,
+            fuel_metered=self.request.fuel_metered if self._started_at is not None else None,
         )
         self.finished = finished
         return finished

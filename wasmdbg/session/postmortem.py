@@ -282,7 +282,9 @@ def _frames_misfit(dump: CoreDump, module: WasmModule) -> str | None:
         except WasmFormatError:
             return f"{where} lies in a function body that cannot be decoded"
         indices[frame.func_index] = index
-        if not index.is_boundary(offset):
+        # +0, the body's first byte: wasmtime puts a trap taken on entry there (the stack check;
+        # without fuel metering, as its CLI runs, a leading `unreachable` too).
+        if not index.is_boundary(offset) and frame.code_offset != 0:
             return f"{where} is not on an instruction"
     return None
 

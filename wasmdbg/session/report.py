@@ -127,6 +127,11 @@ class RunReport:
     """Why debug information was not used, and the like; worded without command-line flags."""
     ended_by_parent: bool = False
     format: int = REPORT_FORMAT
+    fuel_metered: bool | None = None
+    """Whether fuel was metered (`-W fuel=N`, or the app); None when unknown (a coredump, a run that
+    never started). Unmetered, `fuel_consumed` is None and `fuel_exact` False."""
+    cpu_time_s: float | None = None
+    """CPU seconds the guest's thread used while the guest ran, compilation excluded; None when unknown."""
 
     @property
     def exit_status(self) -> int:
@@ -208,6 +213,8 @@ class RunReport:
             "user_frame": user_index,
             "source": _excerpt_json(self.source),
             "ended_by_parent": self.ended_by_parent,
+            "fuel_metered": self.fuel_metered,
+            "cpu_time_s": self.cpu_time_s,
         }
 
     @classmethod
@@ -336,6 +343,9 @@ def _from_json(data: Mapping[str, Any]) -> RunReport:
         notes=tuple(Finding(SAVED_NOTE, str(n)) for n in data.get("notes") or ()),
         ended_by_parent=bool(data.get("ended_by_parent")),
         format=version,
+        # Reports from before `fuel_metered` always metered.
+        fuel_metered=data["fuel_metered"] if "fuel_metered" in data else (True if data.get("fuel_consumed") is not None else None),
+        cpu_time_s=data.get("cpu_time_s"),
     )
 
 

@@ -194,6 +194,8 @@ class Session:
             duration_s=finished.duration_s,
             notes=tuple(symbolizer.notes),
             ended_by_parent=finished.ended_by_parent,
+            fuel_metered=finished.fuel_metered,
+            cpu_time_s=finished.cpu_time_s,
         )
 
     def _memory_use(self, finished: p.Finished, cap: int | None) -> MemoryUse:

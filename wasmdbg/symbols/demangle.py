@@ -14,10 +14,8 @@ GNU c++filt (`vector<int, allocator<int> >`), the form of wasm-tools' cpp_demang
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
-
-import demangle as _library
+from typing import Any
 
 __all__ = ["CACHE_SIZE", "MAX_DEMANGLED_CHARS", "MAX_NAME_CHARS", "demangle", "is_mangled"]
 
@@ -35,7 +33,9 @@ _PREFIXES = ("_Z", "_R")
 
 _SCHEMES = ("itanium", "rust")
 _STYLE = "gnu"
-_LIMITS = _library.Limits(max_input=MAX_NAME_CHARS, max_output=MAX_DEMANGLED_CHARS)
+_LIMITS: Any = None
+"""The library's limits, made with it on the first mangled name: C modules have none, and the
+import is a tenth of a warm `symbolize`'s start."""
 
 
 def demangle(name: str) -> str:
@@ -73,6 +73,11 @@ def is_mangled(name: str) -> bool:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _demangle(name: str) -> str:
+    global _LIMITS
+    import demangle as _library
+
+    if _LIMITS is None:
+        _LIMITS = _library.Limits(max_input=MAX_NAME_CHARS, max_output=MAX_DEMANGLED_CHARS)
     try:
         spelled = _library.demangle(name, language=_SCHEMES, style=_STYLE, limits=_LIMITS)
     except Exception:  # the library promises not to raise over a name; a bug there must not reach a view

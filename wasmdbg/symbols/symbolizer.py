@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
@@ -24,9 +23,9 @@ from wasmdbg.symbols.frames import DWARF, EXPORT, IMPORT, INDEX, NAME, SourceFra
 from wasmdbg.wasm.code import FunctionBody
 from wasmdbg.wasm.entities import FUNC
 from wasmdbg.runner.text_format import module_bytes
-from wasmdbg.wasm.instructions import InstructionIndex
+from wasmdbg.wasm.boundaries import BoundariesFormatError, CodeBoundaries, boundaries_key, build_boundaries
 from wasmdbg.wasm.module import WasmModule, read_module
-from wasmdbg.errors import WasmdbgError, WasmFormatError
+from wasmdbg.errors import WasmdbgError
 from wasmdbg.findings import (
     DWARF_NOTE,
     DWARF_UNUSED,
@@ -62,6 +61,9 @@ class Symbolizer:
     index: DwarfIndex | None
     notes: tuple[Finding, ...] = ()
     """One-line explanations of debug information that was not used (debug file, DWARF index)."""
+    use_cache: bool = True
+    _boundaries: CodeBoundaries | None = field(default=None, init=False, repr=False, compare=False)
+    _boundaries_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], options: SymbolizeOptions | None = None) -> Symbolizer:
@@ -104,14 +106,20 @@ class Symbolizer:
         notes = list(debug.findings)
         index = None
         sections = debug.dwarf_sections()
+        symbolizer = cls(module, debug, None, (), options.use_cache)
         if ".debug_info" in sections:
             dwarf_path = debug.path or path
-            index, note = _load_index(sections, options, dwarf_path, cancel=cancel, on_progress=on_progress)
+            index, note = _load_index(
+                sections, options, dwarf_path, cancel=cancel, on_progress=on_progress,
+                while_building=symbolizer._prepare_boundaries,
+            )
             if note:
                 notes.append(note)
             if index is not None:
                 notes.extend(Finding(DWARF_NOTE, note) for note in index.notes)
-        return cls(module, debug, index, tuple(notes))
+        symbolizer.index = index
+        symbolizer.notes = tuple(notes)
+        return symbolizer
 
     # -- names --------------------------------------------------------------------------------
 
@@ -190,32 +198,53 @@ class Symbolizer:
             DWARF,
         )
 
+    def boundaries(self) -> CodeBoundaries | None:
+        """Every instruction boundary of the code: from the cache, else decoded now (and cached).
+
+        None without a code section. Safe from any thread; the first caller decodes, others wait.
+        """
+        with self._boundaries_lock:
+            if self._boundaries is None:
+                code = self.module.code_section
+                if code is None:
+                    return None
+                key = boundaries_key(self.module.data[code.offset : code.end])
+                path = cache.cache_dir() / f"{key}.bnd"
+                try:
+                    if not self.use_cache:
+                        raise FileNotFoundError(path)
+                    self._boundaries = CodeBoundaries.from_bytes(path.read_bytes(), key)
+                except (OSError, BoundariesFormatError):
+                    self._boundaries = build_boundaries(self.module.data, code.offset, code.end, self.module.bodies)
+                    if self.use_cache:
+                        cache.store_file(path, self._boundaries.to_bytes(key))
+            return self._boundaries
+
+    def _prepare_boundaries(self) -> None:
+        try:
+            self.boundaries()
+        except Exception:  # noqa: BLE001 - a head start only; the first real check decodes again and reports
+            pass
+
     def _boundary_warning(self, body: FunctionBody, offset: int) -> Finding | None:
         if offset < body.code_offset:
             return Finding(
                 IN_HEADER, f"0x{offset:x} is in the header of function {body.func_index}'s body, not on an instruction"
             )
-        index = _instruction_index(self.module.data, body.code_offset, body.end)
-        if index is None:
+        boundaries = self.boundaries()
+        if boundaries is None or not boundaries.decoded(body):
             return Finding(
                 UNCHECKED_BODY, f"function {body.func_index}'s body could not be decoded, so 0x{offset:x} was not checked"
             )
-        if not index.is_boundary(offset):
-            start = index.instruction_at(offset)
-            where = f" (inside the instruction at 0x{start.offset:x})" if start is not None else ""
+        if not boundaries.is_boundary(offset):
+            start = boundaries.instruction_start(offset, body)
+            where = f" (inside the instruction at 0x{start:x})" if start is not None else ""
             return Finding(
                 NOT_BOUNDARY,
                 f"0x{offset:x} is not on an instruction boundary{where}: does this trace come from this binary?",
             )
         return None
 
-
-@lru_cache(maxsize=256)
-def _instruction_index(data: bytes, start: int, end: int) -> InstructionIndex | None:
-    try:
-        return InstructionIndex(data, start, end)
-    except WasmFormatError:
-        return None
 
 
 def _named(raw: str, source: str) -> SourceFrame:
@@ -243,11 +272,13 @@ def _load_index(
     *,
     cancel: threading.Event | None = None,
     on_progress: Callable[[IndexProgress], None] | None = None,
+    while_building: Callable[[], object] | None = None,
 ) -> tuple[DwarfIndex | None, Finding | None]:
     """The DWARF index from the cache or a fresh bounded build; else None and why, in one line.
 
     A cache hit returns at once, without progress. A cancelled build raises DwarfBuildCancelled
-    and is not remembered: the next call builds again.
+    and is not remembered: the next call builds again. `while_building` runs in a thread while
+    the child builds (the parent only waits on a pipe then, so it has a core to spare).
     """
     dwp = _find_dwp(dwarf_path, options.dwp)
     if options.dwp is not None and not Path(options.dwp).is_file():
@@ -260,6 +291,8 @@ def _load_index(
             return cached, None
         if isinstance(cached, str):
             return None, Finding(REMEMBERED_FAILURE, f"DWARF not used: {cached} (remembered from an earlier run)")
+    if while_building is not None:
+        threading.Thread(target=while_building, name="wasmdbg-boundaries", daemon=True).start()
     try:
         data = build_index_bytes(
             sections, key, timeout_s=options.timeout_s, split_dir=split_dir, dwp=dwp, cancel=cancel,

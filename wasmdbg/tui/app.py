@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -98,7 +99,8 @@ class WasmdbgApp(TrapApp):
         self.coredump = coredump
         """Where `w` writes the stopped run as a coredump (written at once on each stop when the user asked for it)."""
         self.session = session
-        self.request = request
+        # The fuel panel shows fuel live, so the app always asks for metering (a plain run does not meter).
+        self.request = replace(request, meter_fuel=True)
         self.generation = 0
         self.live: LiveRun | None = None
         self.state = COMPILING

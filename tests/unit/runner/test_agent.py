@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,14 +80,16 @@ def test_every_message_survives_the_wire() -> None:
     messages: list[p.Message] = [
         p.Start(module="/m.wasm", argv=("m", "x"), output_dir="/tmp/o", env=(("A", "1"),),
                 dirs=(DirGrant("/h", "/g", False),), stdin="/dev/fd/5", limits=RunLimits(fuel=7, timeout_s=None),
-                invoke="f", invoke_args=("1",), unknown_imports_trap=True, tick_s=0.02, id=9),
+                invoke="f", invoke_args=("1",), unknown_imports_trap=True, tick_s=0.02, meter_fuel=True,
+                compile_cache=False, id=9),
         p.Pause(id=1), p.Resume(id=2), p.Interrupt("why", id=3), p.ReadMemory(16, 4, memory=1, id=4),
         p.MemorySize(2, id=5), p.ReadGlobals(id=6), p.Quit(id=7), p.Started(),
         p.Sample(0.5, (2, 3), 100, 0.25, (65536, 1)), p.Output(p.STDERR, bytes(range(256))),
         p.Finished(p.Outcome(p.TRAPPED, trap_kind="unreachable", results=(1, 2.5, "ref"),
                              frames=(p.GuestFrame(3, None, "f"), p.GuestFrame(4, 100, None)), frames_truncated=True),
                    fuel_consumed=5, fuel_exact=False, memory_pages=(1,), peak_pages=(2,), page_bytes=(65536,),
-                   duration_s=0.5, stdout_dropped=3, signal=9, ended_by_parent=True),
+                   duration_s=0.5, stdout_dropped=3, signal=9, ended_by_parent=True, fuel_metered=True,
+                   cpu_time_s=0.25),
         p.MemoryBytes(4, 0, 16, b"\x00\xff"), p.MemorySizeReply(5, 0, 65536),
         p.Globals(6, (p.GlobalValue("g", "i32", -1),)), p.Refused(7, "no"),
     ]  # fmt: skip
@@ -108,17 +111,40 @@ def test_a_spinning_guest_times_out_within_the_limit_and_says_where() -> None:
 
 def test_fuel_shown_mid_run_says_how_long_it_has_not_moved() -> None:
     # A call-free loop keeps fuel in a register: the figure freezes, and the sample says for how long.
-    _, events = run(BUILD / "spin.O2.wasm", RunLimits(timeout_s=0.5))
+    _, events = run(BUILD / "spin.O2.wasm", RunLimits(timeout_s=0.5), meter_fuel=True)
     later = [s for s in samples(events) if s.t_s > 0.3]
     assert later and all(s.fuel_stale_s > 0.1 for s in later)
     assert all(a.fuel_consumed is not None and b.fuel_consumed is not None and a.fuel_consumed <= b.fuel_consumed
                for a, b in zip(samples(events), samples(events)[1:]))  # fmt: skip
 
 
+def test_fuel_is_not_metered_unless_asked_for_or_budgeted() -> None:
+    # Metering slows the guest: as in wasmtime, a run without a budget does not meter, and says so.
+    finished, events = run(BUILD / "hello.O2.wasm")
+    assert finished.outcome.outcome in (p.EXITED, p.RETURNED)
+    assert (finished.fuel_consumed, finished.fuel_exact, finished.fuel_metered) == (None, False, False)
+    assert all(s.fuel_consumed is None for s in samples(events))
+    metered, _ = run(BUILD / "hello.O2.wasm", meter_fuel=True)
+    assert metered.fuel_metered and metered.fuel_exact and (metered.fuel_consumed or 0) > 0
+    budgeted, _ = run(BUILD / "hello.O2.wasm", RunLimits(fuel=10**12))
+    assert budgeted.fuel_metered and budgeted.fuel_exact and (budgeted.fuel_consumed or 0) > 0
+    assert budgeted.fuel_consumed == metered.fuel_consumed  # the same guest burns the same fuel
+
+
+def test_the_guest_cpu_time_is_reported_metered_or_not() -> None:
+    for limits in (RunLimits(), RunLimits(fuel=10**15)):
+        finished, _ = run(BUILD / "spin.O2.wasm", replace(limits, timeout_s=0.3))
+        assert finished.outcome.outcome == p.TIMEOUT
+        assert finished.cpu_time_s is not None and finished.cpu_time_s > 0  # it spun on its own thread
+        assert finished.duration_s is not None and finished.cpu_time_s <= finished.duration_s + 0.05
+    failed, _ = run(SAMPLES / "nonexistent.wasm")
+    assert failed.outcome.error_kind == p.COMPILE and failed.cpu_time_s is None and failed.fuel_metered is None
+
+
 def test_out_of_fuel_is_a_trap() -> None:
     finished, _ = run(BUILD / "spin.O2.wasm", RunLimits(fuel=100_000, timeout_s=10))
     assert (finished.outcome.outcome, finished.outcome.trap_kind) == (p.TRAPPED, "out_of_fuel")
-    assert finished.fuel_consumed == 100_000 and finished.fuel_exact
+    assert finished.fuel_consumed == 100_000 and finished.fuel_exact and finished.fuel_metered
 
 
 def test_a_leak_stops_at_the_memory_cap() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
-from wasmdbg.render.console import is_terminal
+from wasmdbg.render.terminal import is_terminal
 
 if TYPE_CHECKING:
     from wasmdbg.session.postmortem import PostMortem

@@ -33,8 +33,13 @@ READ-ONLY (unlike wasmtime, whose grant is writable); --dir-rw grants it writabl
 gives the guest a file; --stdin - gives it wasmdbg's own stdin.
 
 Limits use wasmtime's -W spelling (see -W help): max-memory-size (default 512 MiB), fuel
-(unlimited; fuel use is always measured), timeout (default 60 s; 0 disables), max-wasm-stack.
-The timeout holds whatever the guest does, also when it is blocked reading its stdin.
+(unlimited and not metered unless given, as in wasmtime: metering slows the guest), timeout
+(default 60 s; 0 disables), max-wasm-stack. The timeout holds whatever the guest does, also
+when it is blocked reading its stdin. The report gives the CPU time the guest used either way.
+
+Compiled code is cached by wasmtime under wasmdbg's cache directory ($WASMDBG_CACHE_DIR, else
+the user cache directory), so a second run of a large module does not compile it again;
+--no-cache skips that cache (and the DWARF index cache).
 
 Ctrl-C interrupts the guest and reports where it was; a second Ctrl-C quits at once.
 
@@ -111,7 +116,7 @@ def build_request(args: argparse.Namespace, *, interactive: bool = False) -> Run
     """
     from wasmdbg.runner.grants import SandboxError, parse_dir_grant, parse_env
     from wasmdbg.runner.limits import HEADLESS_LIMITS, INTERACTIVE_LIMITS, LimitsError, parse_limits
-    from wasmdbg.session.live import STDIN_INHERIT, RunRequest
+    from wasmdbg.session.live import HEADLESS_TICK_S, STDIN_INHERIT, RunRequest
 
     try:
         limits = parse_limits(args.limits, INTERACTIVE_LIMITS if interactive else HEADLESS_LIMITS)
@@ -139,6 +144,9 @@ def build_request(args: argparse.Namespace, *, interactive: bool = False) -> Run
         invoke=args.invoke,
         invoke_args=guest_args if args.invoke else [],
         unknown_imports_trap=args.unknown_imports_trap,
+        # The app samples often to draw its chart; a headless run keeps only the report's series.
+        tick_s=RunRequest.tick_s if interactive else HEADLESS_TICK_S,
+        compile_cache=not getattr(args, "no_cache", False),
     )
 
 
@@ -199,17 +207,33 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     request = request_or_status(args, env, "wasmdbg run")
     if isinstance(request, int):
         return request
+    from wasmdbg.session.live import LiveRun
+
+    # The agent goes first: its interpreter start, wasmtime's import and the compile then overlap
+    # with the parent's own imports, the module's parsing and the symbolizer, which the report
+    # needs only once the guest has finished. Nothing is printed before the session opens, so a
+    # module the session cannot read still ends as it did: one line, the agent closed unheard.
+    live = LiveRun(args.module, request)
+    try:
+        session = open_session(args)
+    except BaseException:
+        live.close()
+        raise
+    symbols = _SymbolsInBackground(session, _RENDER_MODULES if args.format == "text" else ())
+    try:
+        with live:
+            with _interrupt_on_ctrl_c(live, env):
+                for event in live.events():
+                    if args.format == "text" and event.TYPE == "output":
+                        _write_output(env, event.stream, event.data)  # type: ignore[union-attr]
+            report = session.finish(live)
+            if args.coredump:
+                _write_coredump(session, live, report, args.coredump, env)
+    except BaseException:
+        symbols.cancel()  # a second Ctrl-C, say: leave no index build running
+        raise
     from wasmdbg.cli.hints import describe
 
-    session = open_session(args)
-    with session.start_run(request) as live:
-        with _interrupt_on_ctrl_c(live, env):
-            for event in live.events():
-                if args.format == "text" and event.TYPE == "output":
-                    _write_output(env, event.stream, event.data)  # type: ignore[union-attr]
-        report = session.finish(live)
-        if args.coredump:
-            _write_coredump(session, live, report, args.coredump, env)
     if args.report:
         write_report(report, args.report)
     failure = start_failure(report, session)
@@ -229,6 +253,44 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
 
     make_console(env.stderr, width=env.width).print(RunView(report, SOURCE_HINT, describe))
     return report.exit_status
+
+
+_RENDER_MODULES = ("wasmdbg.cli.hints", "wasmdbg.render.console", "wasmdbg.render.run")
+"""What printing the text report imports (rich among it): loaded while the guest runs, not after."""
+
+
+class _SymbolsInBackground:
+    """Builds the session's symbolizer on a thread while the guest runs, then imports `modules`.
+
+    A failure is not reported here: `Session.report` asks again, on the caller's thread, and a
+    build that failed (a debug file that cannot be used, say) fails there in the same words.
+    """
+
+    def __init__(self, session: Session, modules: tuple[str, ...] = ()) -> None:
+        self._cancel = threading.Event()
+        self._session = session
+        self._modules = modules
+        self._thread = threading.Thread(target=self._build, name="wasmdbg-symbols", daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:
+            self._session.symbolizer(cancel=self._cancel)
+        except Exception:  # noqa: BLE001, S110 - said again, by the report's own build
+            pass
+        import importlib
+
+        for name in self._modules:
+            if self._cancel.is_set():
+                return
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S110 - the caller's own import says what is wrong
+                pass
+
+    def cancel(self) -> None:
+        """Stop a build that is still running (its child process is ended)."""
+        self._cancel.set()
 
 
 def _write_coredump(session: Session, live: LiveRun, report: RunReport, path: str, env: Environment) -> None:

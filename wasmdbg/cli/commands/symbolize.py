@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from wasmdbg.text import printable
 if TYPE_CHECKING:
     from wasmdbg.session.session import Session
     from wasmdbg.findings import Finding
-    from wasmdbg.symbols.symbolizer import SymbolizeOptions
+    from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 
 DESCRIPTION = """\
 Turn addresses into functions and source lines, inlined frames first, from the module's DWARF
@@ -124,7 +125,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
         except ValueError:
             env.stderr.write(f"wasmdbg symbolize: error: {printable(text)!r} is not an address (0x… hex or decimal)\n")
             return ExitStatus.USAGE
-    symbolizer = _session(args).symbolizer()
+    symbolizer = _symbolizer(args, env)
     code = symbolizer.module.code_section
     if args.code_offsets:
         if code is None:
@@ -146,10 +147,18 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     _print_notes(symbolizer.notes, env)
     if args.format == "llvm":
-        from wasmdbg.render.symbols import llvm_lines
+        from wasmdbg.render.symbols_text import llvm_lines
 
         for result in results:
             env.stdout.write("".join(line + "\n" for line in llvm_lines(result)) + "\n")
+        return ExitStatus.OK
+    from wasmdbg.render.terminal import is_terminal
+    from wasmdbg.render.symbols_text import plain_lines, styled_output
+
+    if env.width is None and not is_terminal(env.stdout) and not styled_output(os.environ):
+        # What Rich would print here, without Rich: a log filter's 5,000 addresses in milliseconds.
+        for text, result in zip(args.addresses, results):
+            env.stdout.write("".join(line + "\n" for line in plain_lines(text, result, describe)))
         return ExitStatus.OK
     from wasmdbg.render.console import make_console
     from wasmdbg.render.symbols import SymbolizedView
@@ -158,6 +167,21 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
     for text, result in zip(args.addresses, results):
         console.print(SymbolizedView(text, result, describe))
     return ExitStatus.OK
+
+
+def _symbolizer(args: argparse.Namespace, env: Environment) -> Symbolizer:
+    """The module's symbolizer alone: the filter needs no session (and not its imports)."""
+    from wasmdbg.cli.progress import IndexProgressLine
+    from wasmdbg.runner.text_format import module_bytes
+    from wasmdbg.symbols.symbolizer import Symbolizer
+    from wasmdbg.wasm.module import read_module
+
+    module = read_module(module_bytes(args.module))
+    progress = IndexProgressLine(env.stderr, os.path.basename(args.module))
+    try:
+        return Symbolizer.for_module(module, args.module, _options(args), on_progress=progress)
+    finally:
+        progress.close()
 
 
 def _session(args: argparse.Namespace) -> Session:
@@ -211,8 +235,7 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     symbolizer = None
     if args.module is not None:
-        session = _session(args)
-        symbolizer = session.symbolizer()
+        symbolizer = _symbolizer(args, env)
         _print_notes(symbolizer.notes, env)
     annotator = StreamAnnotator(symbolizer)
 
@@ -253,7 +276,7 @@ def _run_tui(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if refusal is not None:
         env.stderr.write(f"wasmdbg symbolize: error: {refusal}\n")
         return ExitStatus.USAGE
-    from wasmdbg.render.console import is_terminal
+    from wasmdbg.render.terminal import is_terminal
 
     if not is_terminal(env.stdout) or not is_terminal(env.stdin):
         env.stderr.write(
