@@ -66,8 +66,14 @@ class Symbolizer:
     _boundaries_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], options: SymbolizeOptions | None = None) -> Symbolizer:
-        """Read a module and its debug information.
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        options: SymbolizeOptions | None = None,
+        *,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> Symbolizer:
+        """Read a module and its debug information (`on_progress`: as for `for_module`).
 
         Raises:
             WasmdbgError: the module or the given debug file cannot be read, is malformed, or the
@@ -75,7 +81,7 @@ class Symbolizer:
         """
         options = options or SymbolizeOptions()
         module = read_module(module_bytes(path))
-        return cls.for_module(module, os.fspath(path), options)
+        return cls.for_module(module, os.fspath(path), options, on_progress=on_progress)
 
     @classmethod
     def for_module(

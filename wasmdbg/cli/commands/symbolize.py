@@ -172,14 +172,11 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def _symbolizer(args: argparse.Namespace, env: Environment) -> Symbolizer:
     """The module's symbolizer alone: the filter needs no session (and not its imports)."""
     from wasmdbg.cli.progress import IndexProgressLine
-    from wasmdbg.runner.text_format import module_bytes
     from wasmdbg.symbols.symbolizer import Symbolizer
-    from wasmdbg.wasm.module import read_module
 
-    module = read_module(module_bytes(args.module))
     progress = IndexProgressLine(env.stderr, os.path.basename(args.module))
     try:
-        return Symbolizer.for_module(module, args.module, _options(args), on_progress=progress)
+        return Symbolizer.open(args.module, _options(args), on_progress=progress)
     finally:
         progress.close()
 
