@@ -219,6 +219,7 @@ def main(lines: int) -> None:
     if shutil.which("wasmdbg", path=str(BIN)) is None:
         raise SystemExit(f"no wasmdbg in {BIN}")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    timing.compile_imports()
     print(timing.machine())
     with tempfile.TemporaryDirectory(prefix="wasmdbg-bench-cache-") as cache_dir:
         env = dict(os.environ, WASMDBG_CACHE_DIR=cache_dir)

@@ -56,6 +56,7 @@ def main(compute_millions: int, sql_rows: int) -> None:
     if missing:
         raise SystemExit(f"missing {', '.join(missing)}: run bench/build_modules.sh")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    timing.compile_imports()
     print(timing.machine())
     with tempfile.TemporaryDirectory(prefix="wasmdbg-bench-cache-") as cache_dir:
         env = dict(os.environ, WASMDBG_CACHE_DIR=cache_dir)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wasmdbg.cli.main import run
+from wasmdbg.cli.launch import run
 
 if __name__ == "__main__":
     run()

@@ -62,12 +62,7 @@ def test_import_contracts_hold() -> None:
     assert "0 broken" in proc.stdout
 
 
-def test_wasmdbg_run_spawns_its_agent_before_loading_the_engine_ui_or_symbolizer() -> None:
-    # The agent starts first so that its start-up and compile overlap the parent's own work: what
-    # the parent has imported when it spawns the agent must be the run's plumbing, nothing more.
-    # (rich is not asserted: `wasmdbg.cli.main` imports every command, and `open` imports the
-    # renderer at its top.)
-    probe = f"""
+_SPAWN_SPY = """
 import io, subprocess, sys
 seen = []
 real = subprocess.Popen
@@ -76,16 +71,50 @@ def spy(args, *rest, **options):
         seen.append(sorted(sys.modules))
     return real(args, *rest, **options)
 subprocess.Popen = spy
+"""
+HELLO = str(SAMPLES / "build" / "hello.O2.wasm")
+
+
+def _modules_at_spawn(body: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `body` in a fresh interpreter with Popen spied on: the modules loaded when the agent was spawned."""
+    probe = _SPAWN_SPY + body + '\nsys.stderr.write("modules: " + " ".join(seen[0] if seen else []) + "\\n")\n'
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    assert last.startswith("modules: ") and last != "modules: ", proc.stderr
+    return proc, set(last.removeprefix("modules: ").split())
+
+
+def test_wasmdbg_run_spawns_its_agent_before_loading_the_engine_ui_or_symbolizer() -> None:
+    # The agent starts first so that its start-up and compile overlap the parent's own work: what
+    # the parent has imported when it spawns the agent must be the run's plumbing, nothing more.
+    # (rich is not asserted: `wasmdbg.cli.main` imports every command, and `open` imports the
+    # renderer at its top.)
+    proc, before = _modules_at_spawn(f"""
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.main import main
 env = Environment(stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO())
-status = main(["run", {str(SAMPLES / 'build' / 'hello.O2.wasm')!r}], env)
-assert status == 0 and seen, (status, env.stderr.getvalue())
-print(" ".join(seen[0]))
-"""
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+status = main(["run", {HELLO!r}], env)
+assert status == 0, (status, env.stderr.getvalue())
+""")
     assert proc.returncode == 0, proc.stderr
-    before = set(proc.stdout.split())
     assert {m.split(".")[0] for m in before}.isdisjoint({"textual", "wasmtime", "elftools"})
     assert not {m for m in before if m.startswith(("wasmdbg.symbols", "wasmdbg.dwarf", "wasmdbg.session.session", "wasmdbg.tui"))}
-    assert "wasmdbg.session.live" in before  # the probe saw the spawn of `wasmdbg run` itself
+    # `main` starts the agent before it parses the arguments, so not even the run's plumbing is loaded.
+    assert "wasmdbg.runner.spawn" in before and "wasmdbg.session.live" not in before
+
+
+def test_the_wasmdbg_command_spawns_runs_agent_before_importing_the_cli() -> None:
+    # Through the console script's entry point the agent starts before argparse and the commands:
+    # at that moment wasmdbg has loaded only the launcher and the spawner.
+    proc, modules = _modules_at_spawn(f"""
+sys.argv = ["wasmdbg", "run", "--format", "json", {HELLO!r}]
+from wasmdbg.cli.launch import run
+try:
+    run()
+except SystemExit as exit_:
+    assert exit_.code == 0, exit_.code
+""")
+    assert proc.returncode == 0 and '"outcome": "returned"' in proc.stdout, proc.stderr
+    ours = {m for m in modules if m.split(".")[0] == "wasmdbg"}
+    assert ours == {"wasmdbg", "wasmdbg.cli", "wasmdbg.cli.launch", "wasmdbg.runner", "wasmdbg.runner.spawn"}
+    assert "argparse" not in modules

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from wasmdbg.runner.spawn import AgentProcess
 
 
 @dataclass
@@ -16,6 +19,19 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     width: int | None = None
     """Terminal width for text output; None lets Rich detect it."""
+    spare_agent: AgentProcess | None = None
+    """An agent started before the arguments were parsed, for the run to take (`take_spare_agent`)."""
+
+    def take_spare_agent(self) -> AgentProcess | None:
+        """The spare agent, now the caller's to use or discard; None when there is none."""
+        spare, self.spare_agent = self.spare_agent, None
+        return spare
+
+    def discard_spare_agent(self) -> None:
+        """End a spare agent no command took."""
+        spare = self.take_spare_agent()
+        if spare is not None:
+            spare.discard()
 
     @property
     def stdout_isatty(self) -> bool:

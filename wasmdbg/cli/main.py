@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from wasmdbg import __version__
 from wasmdbg.cli.commands import debug, info, symbolize
 from wasmdbg.cli.commands import open as open_command
 from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
+from wasmdbg.cli.launch import wants_spare_agent
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
+
+if TYPE_CHECKING:
+    from wasmdbg.runner.spawn import AgentProcess
 
 DESCRIPTION = """\
 wasmdbg: a debugging assistant for WebAssembly modules.
@@ -98,6 +102,19 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run wasmdbg with `argv` (default: sys.argv[1:]) and return the exit status."""
     env = env or Environment()
     argv = sys.argv[1:] if argv is None else argv
+    if env.spare_agent is None and wants_spare_agent(argv):
+        from wasmdbg.runner.spawn import AgentProcess
+
+        # Started before anything else: its interpreter start and imports then overlap with the
+        # parsing, the module's reading and the session that follow (`run` takes it).
+        env.spare_agent = AgentProcess()
+    try:
+        return _dispatch(argv, env)
+    finally:
+        env.discard_spare_agent()
+
+
+def _dispatch(argv: list[str], env: Environment) -> int:
     parser = build_parser(env)
     try:
         if argv == ["--help-app"]:
@@ -133,9 +150,9 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         return ExitStatus.OK
 
 
-def run() -> NoReturn:
-    """Console-script entry point."""
-    status = main()
+def run(spare_agent: AgentProcess | None = None) -> NoReturn:
+    """Run with sys.argv and exit; `spare_agent`: one `wasmdbg.cli.launch` started for a `run`."""
+    status = main(env=Environment(spare_agent=spare_agent))
     try:
         sys.stdout.flush()
     except BrokenPipeError:

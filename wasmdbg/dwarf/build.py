@@ -4,19 +4,23 @@ This is the only code that drives pyelftools, and it runs in a child process (se
 walk follows gimli's addr2line (unit ranges from DW_AT_ranges, then .debug_aranges, then
 low/high pc, then line sequences; names from DW_AT_linkage_name, DW_AT_name, then the
 abstract_origin/specification chain, at most 16 links; inlined calls by depth) so that wasmdbg
-answers what `wasm-tools addr2line` answers.
+answers what `wasm-tools addr2line` answers. The hot parts have direct readers of their own, line
+programs (`lines`) and the DIEs of non-split units (`dies`); pyelftools reads whatever they give up
+on, and `FORCE_PYELFTOOLS` makes it read everything (the tests' reference).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
+from wasmdbg.dwarf.dies import AbbrevTables, DieError, Sections, UnitLayout, walk_unit
 from wasmdbg.dwarf.lines import LineProgram, LineProgramError, decode_line_program
 from wasmdbg.dwarf.paths import render_file
 from wasmdbg.dwarf.progress import READING_UNITS, RESOLVING_NAMES, IndexProgress
@@ -34,6 +38,7 @@ _ADDRESS_FORMS = {
 }  # fmt: skip
 _LINKAGE = ("DW_AT_linkage_name", "DW_AT_MIPS_linkage_name")
 _ORIGIN = ("DW_AT_abstract_origin", "DW_AT_specification")
+_NAMING = frozenset((*_LINKAGE, "DW_AT_name", *_ORIGIN))
 
 Range = tuple[int, int]
 DieKey = tuple[int, int]
@@ -102,18 +107,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _ref_offset(die: Any, attr: Any, space: int) -> DieKey | None:
+def _ref_offset(cu_offset: int, attr: Any, space: int) -> DieKey | None:
     if attr.form in _REF_FORMS:
-        return space, int(attr.raw_value) + int(die.cu.cu_offset)
+        return space, int(attr.raw_value) + cu_offset
     if attr.form == "DW_FORM_ref_addr":
         return space, int(attr.raw_value)
     return None
 
 
-def _name_info(die: Any, space: int) -> _NameInfo:
+def _name_info(attributes: Mapping[str, Any], cu_offset: int, space: int) -> _NameInfo:
     info = _NameInfo()
     order = []
-    for name, attr in die.attributes.items():
+    for name, attr in attributes.items():
         if name in _LINKAGE and info.linkage is None:
             info.linkage = _text(attr.value)
             order.append("linkage")
@@ -121,7 +126,7 @@ def _name_info(die: Any, space: int) -> _NameInfo:
             info.name = _text(attr.value)
             order.append("name")
         elif name in _ORIGIN:
-            info.next = _ref_offset(die, attr, space)
+            info.next = _ref_offset(cu_offset, attr, space)
             order.append("origin")
     info.order = tuple(order)
     return info
@@ -157,16 +162,15 @@ def _resolve_own(infos: dict[DieKey, _NameInfo], offset: DieKey) -> tuple[str | 
     return found
 
 
-def _pc_ranges(die: Any, dwarf: DWARFInfo, unit_base: int) -> list[Range]:
+def _pc_ranges(attrs: Mapping[str, Any], cu: Any, dwarf: DWARFInfo, unit_base: int) -> list[Range]:
     """A DIE's address ranges: DW_AT_ranges, else low/high pc; empty and reversed ranges dropped."""
-    attrs = die.attributes
     out: list[Range] = []
     if "DW_AT_ranges" in attrs:
         lists = dwarf.range_lists()
         if lists is None:
             return out
         # pyelftools has already turned a DWARF 5 DW_FORM_rnglistx index into a section offset.
-        entries = lists.get_range_list_at_offset(int(attrs["DW_AT_ranges"].value), cu=die.cu)
+        entries = lists.get_range_list_at_offset(int(attrs["DW_AT_ranges"].value), cu=cu)
         base = unit_base
         for entry in entries:
             if isinstance(entry, BaseAddressEntry):
@@ -195,7 +199,8 @@ def _pc_ranges(die: Any, dwarf: DWARFInfo, unit_base: int) -> list[Range]:
 
 
 FORCE_PYELFTOOLS = False
-"""Read every line program with pyelftools instead of `lines` (the tests' reference run)."""
+"""Read every line program and every DIE with pyelftools instead of `lines` and `dies` (the tests'
+reference run)."""
 
 
 @dataclass(slots=True)
@@ -303,8 +308,7 @@ def _lines(
     return files, sequences
 
 
-def _inlined_call(die: Any, version: int, space: int) -> InlinedCall:
-    attrs = die.attributes
+def _inlined_call(attrs: Mapping[str, Any], offset: int, version: int, space: int) -> InlinedCall:
     call_file = None
     if "DW_AT_call_file" in attrs:
         index = int(attrs["DW_AT_call_file"].value)
@@ -313,23 +317,74 @@ def _inlined_call(die: Any, version: int, space: int) -> InlinedCall:
             call_file = index
     line = int(attrs["DW_AT_call_line"].value) if "DW_AT_call_line" in attrs else 0
     column = int(attrs["DW_AT_call_column"].value) if "DW_AT_call_column" in attrs else 0
-    return InlinedCall((space, die.offset), call_file, line, column)
+    return InlinedCall((space, offset), call_file, line, column)
 
 
-def _walk(cu: Any) -> Iterator[tuple[int, Any]]:
-    """(depth, DIE) for every non-null DIE, without recursion (deep trees are data, not stack)."""
+_Die = tuple[int, Any, int, Mapping[str, Any]]
+"""(depth, tag, offset, attributes by name) of one DIE, from pyelftools or from `dies`."""
+
+
+def _walk(cu: Any) -> Iterator[_Die]:
+    """Every non-null DIE with its depth, without recursion (deep trees are data, not stack)."""
     depth = 0
     for die in cu.iter_DIEs():
         if die.is_null():
             depth -= 1
             continue
-        yield depth, die
+        yield depth, die.tag, die.offset, die.attributes
         if die.has_children:
             depth += 1
 
 
+@dataclass(slots=True)
+class _DirectDies:
+    """What `dies` reads units from, taken once per build."""
+
+    sections: Sections
+    abbrevs: AbbrevTables
+
+
+def _direct_dies(dwarf: DWARFInfo) -> _DirectDies | None:
+    info, abbrev = _payload(dwarf.debug_info_sec), _payload(dwarf.debug_abbrev_sec)
+    if FORCE_PYELFTOOLS or info is None or abbrev is None:
+        return None
+    sections = Sections(
+        info, abbrev, strings=_payload(dwarf.debug_str_sec), line_strings=_payload(dwarf.debug_line_str_sec),
+        str_offsets=_payload(dwarf.debug_str_offsets_sec), addr=_payload(dwarf.debug_addr_sec),
+        loclists=_payload(dwarf.debug_loclists_sec), rnglists=_payload(dwarf.debug_rnglists_sec),
+    )  # fmt: skip
+    return _DirectDies(sections, AbbrevTables(sections))
+
+
+_BASES = ("DW_AT_str_offsets_base", "DW_AT_addr_base", "DW_AT_loclists_base", "DW_AT_rnglists_base")
+
+
+def _unit_functions(
+    cu: Any, top: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], direct: _DirectDies | None
+) -> tuple[list[Function], list[tuple[int, int, int]]]:
+    """A non-split unit's functions: its DIEs read by `dies`, or by pyelftools where `dies` gives up."""
+    if direct is not None:
+        attrs = top.attributes
+        layout = UnitLayout(
+            die_start=top.offset + top.size, end=cu.cu_offset + cu.size, version=int(cu["version"]),
+            offset_size=8 if cu.structs.dwarf_format == 64 else 4, address_size=int(cu["address_size"]),
+            abbrev_offset=int(cu["debug_abbrev_offset"]), depth=1 if top.has_children else 0,
+            bases={name: attrs[name].value for name in _BASES if name in attrs},
+        )  # fmt: skip
+        mine: dict[DieKey, _NameInfo] = {}  # kept only if the whole unit reads
+        dies = itertools.chain([(0, top.tag, top.offset, attrs)], walk_unit(direct.sections, direct.abbrevs, layout))
+        try:
+            found = _collect_functions(dies, cu, dwarf, unit_base, mine, 0)
+        except DieError:
+            pass
+        else:
+            infos.update(mine)
+            return found
+    return _collect_functions(_walk(cu), cu, dwarf, unit_base, infos, 0)
+
+
 def _collect_functions(
-    cu: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], space: int
+    dies: Iterable[_Die], cu: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], space: int
 ) -> tuple[list[Function], list[tuple[int, int, int]]]:
     """The unit's functions with code, and their inlined calls, as addr2line's Functions::parse sees them."""
     functions: list[Function] = []
@@ -337,27 +392,26 @@ def _collect_functions(
     # Open DW_TAG_subprogram / DW_TAG_inlined_subroutine scopes, innermost last:
     # (DIE depth, inline depth of their inlined children, function with code or None).
     scopes: list[tuple[int, int, Function | None]] = []
-    for depth, die in _walk(cu):
+    cu_offset = int(cu.cu_offset)
+    version = cu.header["version"]
+    for depth, tag, offset, attrs in dies:
         while scopes and scopes[-1][0] >= depth:
             scopes.pop()
-        tag = die.tag
-        if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or any(
-            a in die.attributes for a in (*_LINKAGE, "DW_AT_name", *_ORIGIN)
-        ):
-            infos[(space, die.offset)] = _name_info(die, space)
+        if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or not _NAMING.isdisjoint(attrs):
+            infos[(space, offset)] = _name_info(attrs, cu_offset, space)
         if tag == "DW_TAG_subprogram":
             function = None
-            ranges = _pc_ranges(die, dwarf, unit_base)
+            ranges = _pc_ranges(attrs, cu, dwarf, unit_base)
             if ranges:
-                function = Function((space, die.offset))
+                function = Function((space, offset))
                 function_ranges.extend((begin, end, len(functions)) for begin, end in ranges)
                 functions.append(function)
             scopes.append((depth, 0, function))
         elif tag == "DW_TAG_inlined_subroutine" and scopes and scopes[-1][2] is not None:
             _, inline_depth, function = scopes[-1]
             assert function is not None
-            call = _inlined_call(die, cu.header["version"], space)
-            for begin, end in _pc_ranges(die, dwarf, unit_base):
+            call = _inlined_call(attrs, offset, version, space)
+            for begin, end in _pc_ranges(attrs, cu, dwarf, unit_base):
                 function.inlined_ranges.append((begin, end, inline_depth, len(function.inlined)))
             function.inlined.append(call)
             scopes.append((depth, inline_depth + 1, function))
@@ -392,7 +446,7 @@ def _split_functions(
     functions: list[Function] = []
     function_ranges: list[tuple[int, int, int]] = []
     for split_cu in split_dwarf.iter_CUs():
-        more, more_ranges = _collect_functions(split_cu, split_dwarf, unit_base, infos, space)
+        more, more_ranges = _collect_functions(_walk(split_cu), split_cu, split_dwarf, unit_base, infos, space)
         function_ranges.extend((b, e, i + len(functions)) for b, e, i in more_ranges)
         functions.extend(more)
     function_ranges.sort(key=lambda r: r[0])
@@ -421,6 +475,7 @@ def build_tables(
     notes: list[str] = []
     aranges = _aranges(dwarf)
     line_sections = _line_sections(dwarf)
+    direct = _direct_dies(dwarf)
     if split is not None:
         from wasmdbg.dwarf.split import allow_missing_bases
 
@@ -450,13 +505,15 @@ def build_tables(
                 found = _split_functions(top, sections, split, unit_base, infos, len(units) + 1)
             elif split is None:
                 notes.append("split DWARF: skeleton units are read without their .dwo")
-        functions, function_ranges = found if found is not None else _collect_functions(cu, dwarf, unit_base, infos, 0)
+        functions, function_ranges = (
+            found if found is not None else _unit_functions(cu, top, dwarf, unit_base, infos, direct)
+        )
 
-        ranges = _pc_ranges(top, dwarf, unit_base) if "DW_AT_ranges" in attrs else []
+        ranges = _pc_ranges(attrs, cu, dwarf, unit_base) if "DW_AT_ranges" in attrs else []
         if not ranges:
             ranges = [r for r in aranges.get(cu.cu_offset, []) if r[0] < r[1]]
         if not ranges:
-            ranges = _pc_ranges(top, dwarf, unit_base)
+            ranges = _pc_ranges(attrs, cu, dwarf, unit_base)
         if not ranges:
             ranges = [(start, end) for start, end, _ in sequences if start < end]
         units.append(Unit(language, files, sequences, functions, function_ranges, ranges))

@@ -12,17 +12,15 @@ from __future__ import annotations
 import itertools
 import os
 import queue
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 from dataclasses import replace
 from typing import IO
 
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.runner import protocol as p
+from wasmdbg.runner.spawn import AgentProcess
 
 _STDERR_TAIL = 65536
 """Bytes of the agent's stderr kept to explain a crash."""
@@ -46,28 +44,18 @@ class Agent:
     Args:
         stdin_fd: a descriptor of this process to hand the agent as the guest's stdin; it is
             reachable there as `/dev/fd/N` (see `guest_stdin`).
+        started: an agent process started earlier (see `spawn`), taken over instead of starting one.
     """
 
-    def __init__(self, *, stdin_fd: int | None = None) -> None:
-        self._stderr = tempfile.TemporaryFile()
-        self.output_dir = tempfile.mkdtemp(prefix="wasmdbg-run-")
+    def __init__(self, *, stdin_fd: int | None = None, started: AgentProcess | None = None) -> None:
+        spawned = started if started is not None else AgentProcess(stdin_fd=stdin_fd)
+        self._spawned = spawned
+        self._stderr = spawned.stderr
+        self.output_dir = spawned.output_dir
         """The private directory the agent's guest output files go to; removed by `close`."""
-        env = dict(os.environ)
-        env.pop("WASMTIME_BACKTRACE_DETAILS", None)  # the caller's environment must not change the run
-        passed = () if stdin_fd is None else (stdin_fd,)
-        self.guest_stdin = None if stdin_fd is None else f"/dev/fd/{stdin_fd}"
+        self.guest_stdin = spawned.guest_stdin
         """The path the agent opens for the passed descriptor, or None."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wasmdbg.runner.agent"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=env,
-            pass_fds=passed,
-            # Its own process group: a Ctrl-C at the terminal is the debugger's to handle (it
-            # interrupts the guest and reports where it was), not a signal that kills the engine.
-            process_group=0,
-        )
+        self.process = spawned.process
         self._ids = itertools.count(1)
         self._send_lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}
@@ -217,8 +205,7 @@ class Agent:
                     stream.close()
                 except OSError:
                     pass  # the agent died with our requests unread
-        self._stderr.close()
-        shutil.rmtree(self.output_dir, ignore_errors=True)
+        self._spawned.remove_files()
 
     def __enter__(self) -> Agent:
         return self

@@ -25,6 +25,7 @@ from wasmdbg.runner import protocol as p
 from wasmdbg.runner.client import Agent, AgentGoneError
 from wasmdbg.runner.grants import DirGrant
 from wasmdbg.runner.limits import RunLimits
+from wasmdbg.runner.spawn import AgentProcess
 
 HEADLESS_TICK_S = 0.1
 """The sampling interval of a run nobody watches live (`wasmdbg run`): samples only fill the
@@ -82,12 +83,17 @@ class LiveRun:
         request: arguments, grants and limits.
         cancel: set it (from any thread) to end the run at once; `events()` then stops without a
             Finished event. The app's worker passes its own cancelled-event here.
+        started: an agent process started before the request was known (see `runner.spawn`); taken
+            over, or discarded when the run hands the guest this process's stdin.
 
     Raises:
         WasmdbgError: the stdin file cannot be opened.
     """
 
-    def __init__(self, module_path: str, request: RunRequest, *, cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self, module_path: str, request: RunRequest, *, cancel: threading.Event | None = None,
+        started: AgentProcess | None = None,
+    ) -> None:
         self.request = request
         self.cancel = cancel or threading.Event()
         self.samples: list[p.Sample] = []
@@ -105,8 +111,11 @@ class LiveRun:
         self._stride = 1
         self._seen = 0
         stdin_fd = os.dup(0) if request.stdin == STDIN_INHERIT else None
+        if started is not None and stdin_fd is not None:
+            started.discard()  # it was started without the guest's stdin descriptor
+            started = None
         try:
-            self._agent = Agent(stdin_fd=stdin_fd)
+            self._agent = Agent(stdin_fd=stdin_fd, started=started)
         finally:
             if stdin_fd is not None:
                 os.close(stdin_fd)  # the agent has its own copy

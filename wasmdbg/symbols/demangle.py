@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["CACHE_SIZE", "MAX_DEMANGLED_CHARS", "MAX_NAME_CHARS", "demangle", "is_mangled"]
+__all__ = ["CACHE_SIZE", "MAX_DEMANGLED_CHARS", "MAX_NAME_CHARS", "demangle", "is_mangled", "might_be_mangled"]
 
 MAX_NAME_CHARS = 4096
 """Longer names are returned unchanged without being parsed (real ones stay under ~1,000)."""
@@ -54,9 +54,14 @@ def demangle(name: str) -> str:
         is malformed, or is longer than `MAX_NAME_CHARS` or would demangle to more than
         `MAX_DEMANGLED_CHARS`.
     """
-    if len(name) > MAX_NAME_CHARS or not name.startswith(_PREFIXES):
+    if not might_be_mangled(name):
         return name
     return _demangle(name)
+
+
+def might_be_mangled(name: str) -> bool:
+    """Whether `demangle` parses `name` at all (else it returns it at once, unchanged)."""
+    return len(name) <= MAX_NAME_CHARS and name.startswith(_PREFIXES)
 
 
 def is_mangled(name: str) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from wasmdbg.symbols.debug_files import DebugInfo, find_debug_info
 from wasmdbg.symbols.demangle import demangle
+from wasmdbg.symbols.name_memo import NameMemo
 from wasmdbg.dwarf import cache
 from wasmdbg.dwarf.index import DwarfFrame, DwarfIndex
 from wasmdbg.dwarf.isolate import DEFAULT_TIMEOUT_S, DwarfBuildCancelled, DwarfBuildError, build_index_bytes
@@ -64,6 +65,7 @@ class Symbolizer:
     use_cache: bool = True
     _boundaries: CodeBoundaries | None = field(default=None, init=False, repr=False, compare=False)
     _boundaries_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _memo: NameMemo | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -115,7 +117,7 @@ class Symbolizer:
         symbolizer = cls(module, debug, None, (), options.use_cache)
         if ".debug_info" in sections:
             dwarf_path = debug.path or path
-            index, note = _load_index(
+            index, note, key = _load_index(
                 sections, options, dwarf_path, cancel=cancel, on_progress=on_progress,
                 while_building=symbolizer._prepare_boundaries,
             )
@@ -123,6 +125,8 @@ class Symbolizer:
                 notes.append(note)
             if index is not None:
                 notes.extend(Finding(DWARF_NOTE, note) for note in index.notes)
+                if options.use_cache:
+                    symbolizer._memo = NameMemo(cache.cache_dir() / f"{key}.names")
         symbolizer.index = index
         symbolizer.notes = tuple(notes)
         return symbolizer
@@ -193,7 +197,7 @@ class Symbolizer:
                 frame.inlined,
                 named.source if named else DWARF,
             )
-        shown = demangle(frame.name)
+        shown = self._memo.demangle(frame.name) if self._memo is not None else demangle(frame.name)
         return SourceFrame(
             shown,
             frame.name if frame.is_linkage_name else None,
@@ -203,6 +207,11 @@ class Symbolizer:
             frame.inlined,
             DWARF,
         )
+
+    def remember_names(self) -> None:
+        """Keep the DWARF names demangled so far beside the cached index, for the next run to reuse."""
+        if self._memo is not None:
+            self._memo.save()
 
     def boundaries(self) -> CodeBoundaries | None:
         """Every instruction boundary of the code: from the cache, else decoded now (and cached).
@@ -279,8 +288,8 @@ def _load_index(
     cancel: threading.Event | None = None,
     on_progress: Callable[[IndexProgress], None] | None = None,
     while_building: Callable[[], object] | None = None,
-) -> tuple[DwarfIndex | None, Finding | None]:
-    """The DWARF index from the cache or a fresh bounded build; else None and why, in one line.
+) -> tuple[DwarfIndex | None, Finding | None, str]:
+    """The DWARF index from the cache or a fresh bounded build, else None and why in one line; its cache key.
 
     A cache hit returns at once, without progress. A cancelled build raises DwarfBuildCancelled
     and is not remembered: the next call builds again. `while_building` runs in a thread while
@@ -294,9 +303,9 @@ def _load_index(
     if options.use_cache:
         cached = cache.load(key)
         if isinstance(cached, DwarfIndex):
-            return cached, None
+            return cached, None, key
         if isinstance(cached, str):
-            return None, Finding(REMEMBERED_FAILURE, f"DWARF not used: {cached} (remembered from an earlier run)")
+            return None, Finding(REMEMBERED_FAILURE, f"DWARF not used: {cached} (remembered from an earlier run)"), key
     if while_building is not None:
         threading.Thread(target=while_building, name="wasmdbg-boundaries", daemon=True).start()
     try:
@@ -310,9 +319,9 @@ def _load_index(
     except DwarfBuildError as error:
         if options.use_cache:
             cache.store_failure(key, error.message)
-        return None, Finding(DWARF_UNUSED, f"DWARF not used: {error.message}; frames come from the name section")
+        return None, Finding(DWARF_UNUSED, f"DWARF not used: {error.message}; frames come from the name section"), key
     except Exception as error:  # an index that does not load is a bug, but must not stop symbolization
-        return None, Finding(DWARF_UNUSED, f"DWARF not used: its index could not be loaded ({error})")
+        return None, Finding(DWARF_UNUSED, f"DWARF not used: its index could not be loaded ({error})"), key
     if options.use_cache:
         cache.store(key, data)
-    return index, None
+    return index, None, key

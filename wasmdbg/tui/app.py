@@ -10,6 +10,8 @@ and the memory size by the run worker before it reports. `make_app` is the one w
 
 from __future__ import annotations
 
+import gc
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -21,7 +23,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from wasmdbg.findings import Finding
@@ -45,6 +47,7 @@ from wasmdbg.tui.messages import (
     SymbolsReady,
 )
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
+from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.fuel_panel import FuelPanel
 from wasmdbg.tui.widgets.memory_chart import MemoryChart
 from wasmdbg.tui.widgets.output_log import OutputLog
@@ -59,8 +62,9 @@ from wasmdbg.tui.widgets.trap_view import TrapView
 
 OUTPUT_TICK_S = 0.1
 """How often guest output is moved from the run's queue into the logs."""
-OUTPUT_PER_TICK = 256 << 10
-"""Bytes moved per tick at most: a flood is shown at this pace while keys stay responsive."""
+OUTPUT_BUDGET_S = 0.02
+"""How long one tick may spend handing chunks of output to the logs, about: a log only cuts them
+into lines then; of the whole batch it escapes only the lines it keeps, and draws those in view."""
 CHART_TICK_S = 0.25
 """How often the chart and the figures are redrawn while the guest runs."""
 
@@ -139,6 +143,10 @@ class WasmdbgApp(TrapApp):
         self.set_interval(CHART_TICK_S, self._redraw_live)
         self._build_symbols()
         self._start_run()
+        # What exists now (Textual, the widgets, the session) lives as long as the app: left to the
+        # collector, every full collection rescanned it, 50-60 ms each, landing mid-flood or on the
+        # trap view's first paint. Frozen, a full collection scans only what came after.
+        gc.freeze()
 
     # -- the symbolizer -------------------------------------------------------------------------
 
@@ -203,8 +211,10 @@ class WasmdbgApp(TrapApp):
         self.clock.stop(message.finished.duration_s)
         self._set_state(message.finished.outcome.outcome)
         self._drain_output(everything=True)
+        dropped = message.finished.stdout_dropped + message.finished.stderr_dropped
         for log in self.query(OutputLog):
             log.flush_pending()
+            log.show_dropped(dropped)
         self._redraw_live(force=True)
         self.query_one("#fuel", FuelPanel).show_final(message.finished, self.live.samples if self.live else (), self.request.limits)
         self.trap_view.show_pending(message.finished)
@@ -245,13 +255,21 @@ class WasmdbgApp(TrapApp):
     # -- timers ---------------------------------------------------------------------------------
 
     def _drain_output(self, everything: bool = False) -> None:
-        budget = OUTPUT_PER_TICK
+        """Hand queued output to the logs: for about OUTPUT_BUDGET_S, or all of it (the run has ended:
+        what is left is bounded by the agent's limit per stream, and costs a log at most MAX_LINES lines)."""
+        output = self._output
+        if not output:
+            return
         logs = list(self.query(OutputLog))
-        while self._output and (everything or budget > 0):
-            stream, data = self._output.popleft()
-            budget -= len(data)
+        deadline = time.perf_counter() + OUTPUT_BUDGET_S
+        while output:  # at least one chunk a tick, however busy the machine
+            stream, data = output.popleft()
             for log in logs:
                 log.feed(stream, data)
+            if not everything and time.perf_counter() >= deadline:
+                break
+        for log in logs:  # one batch: a log escapes only the lines it keeps of all that came
+            log.show_fed()
 
     def _redraw_live(self, force: bool = False) -> None:
         live = self.live
@@ -390,6 +408,7 @@ class WasmdbgApp(TrapApp):
         return self.report.exit_status if self.report is not None else 0
 
     def on_unmount(self) -> None:
+        gc.unfreeze()
         self.workers.cancel_all()
         if self.live is not None:
             self.live.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wasmdbg.findings import Finding
 from wasmdbg.inspection.memory_map import memory_map
@@ -22,6 +22,7 @@ from wasmdbg.session.postmortem import COREDUMP, PostMortem
 from wasmdbg.session.session import Session
 from wasmdbg.text import printable
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
+from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.globals_view import GlobalsView
 from wasmdbg.tui.widgets.output_log import OutputLog
 from wasmdbg.tui.widgets.trap_view import TrapView

@@ -213,7 +213,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     # with the parent's own imports, the module's parsing and the symbolizer, which the report
     # needs only once the guest has finished. Nothing is printed before the session opens, so a
     # module the session cannot read still ends as it did: one line, the agent closed unheard.
-    live = LiveRun(args.module, request)
+    live = LiveRun(args.module, request, started=env.take_spare_agent())
     try:
         session = open_session(args)
     except BaseException:

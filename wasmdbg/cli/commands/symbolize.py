@@ -132,6 +132,7 @@ def _run_addresses(args: argparse.Namespace, env: Environment) -> ExitStatus:
             raise WasmdbgError(f"{printable(args.module)} has no code section, so code offsets mean nothing")
         offsets = [offset + code.offset for offset in offsets]
     results = [symbolizer.symbolize(ModuleOffset(offset)) for offset in offsets]
+    symbolizer.remember_names()
 
     if args.format == "json":
         for text, result in zip(args.addresses, results):
@@ -249,6 +250,8 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
     for item in input_lines(args.input, env, MAX_INPUT_BYTES):
         emit(annotator.flush() if item is None else annotator.feed(item.text, newline=item.newline))
     emit(annotator.flush())
+    if symbolizer is not None:
+        symbolizer.remember_names()
     if annotator.frames_seen == 0 and args.format == "text":
         env.stderr.write(
             "wasmdbg symbolize: no wasm frame recognised in the input (see --help for the runtimes' formats)\n"

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from wasmdbg.facts import page_bytes
 from wasmdbg.findings import Finding
@@ -33,6 +33,7 @@ from wasmdbg.inspection.module_info import (
 )
 from wasmdbg.render.module import plain
 from wasmdbg.text import describe_bytes
+from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.function_browser import FunctionBrowser
 from wasmdbg.tui.widgets.row_table import Column, RowTable
 from wasmdbg.wasm.entities import GLOBAL, TABLE

@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from wasmdbg.errors import WasmdbgError
@@ -36,6 +36,7 @@ from wasmdbg.tui.jobs import SymbolsState, build_symbols_into
 from wasmdbg.tui.messages import SymbolsFailed, SymbolsProgress, SymbolsReady
 from wasmdbg.tui.widgets.frame_panes import FramePanes
 from wasmdbg.tui.widgets.paste_area import PasteArea, as_pasted, head
+from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.pasted_frames import (
     FrameListing,
     ListedFrame,

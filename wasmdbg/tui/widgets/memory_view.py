@@ -275,6 +275,7 @@ class MemoryView(ScrollView, ScrollbarFollowsScroll, can_focus=True):
         at = address % CHUNK_BYTES
         hex_cells: list[Segment] = []
         ascii_cells: list[Segment] = []
+        styles: dict[tuple[str | None, bool, bool, bool], Style] = {}
         space = Segment(" ", base)
         for i in range(ROW_BYTES):
             byte_address = address + i
@@ -291,7 +292,7 @@ class MemoryView(ScrollView, ScrollbarFollowsScroll, can_focus=True):
                     hex_text = f"{byte:02x}"
                     # Only printable ASCII: a guest's ESC or BEL must never reach the terminal.
                     ascii_text = chr(byte) if 0x20 <= byte <= 0x7E else "."
-                style = self._byte_style(byte_address, loaded=loaded)
+                style = self._byte_style(byte_address, loaded=loaded, base=base, styles=styles)
             hex_cells.append(Segment(hex_text, style))
             hex_cells.append(Segment("  " if i in (7, 15) else " ", base))
             ascii_cells.append(Segment(ascii_text, style))
@@ -308,17 +309,27 @@ class MemoryView(ScrollView, ScrollbarFollowsScroll, can_focus=True):
             segments += [space, space, Segment(shown, label_style)]
         return segments
 
-    def _byte_style(self, address: int, *, loaded: bool) -> Style:
-        style = self.rich_style
+    def _byte_style(
+        self, address: int, *, loaded: bool, base: Style, styles: dict[tuple[str | None, bool, bool, bool], Style]
+    ) -> Style:
+        """The byte's style on top of `base` (the widget's); `styles` memoizes them for one row.
+
+        (Each `rich_style` and each sum of styles costs: per byte, they were most of a repaint.)
+        """
         region = self._map.region_at(address) if self._map else None
-        if region is not None:
-            style += self._part(f"memory-view--{region.kind}")
-        if not loaded:
-            style += self._part("memory-view--unloaded")
-        if address == self._focus:
-            style += self._part("memory-view--fault")
-        if address == self._cursor:
-            style += self._part("memory-view--cursor")
+        key = (region.kind if region is not None else None, loaded, address == self._focus, address == self._cursor)
+        style = styles.get(key)
+        if style is None:
+            style = base
+            if key[0] is not None:
+                style += self._part(f"memory-view--{key[0]}")
+            if not loaded:
+                style += self._part("memory-view--unloaded")
+            if key[2]:
+                style += self._part("memory-view--fault")
+            if key[3]:
+                style += self._part("memory-view--cursor")
+            styles[key] = style
         return style
 
     def _part(self, component: str) -> Style:
