@@ -191,6 +191,8 @@ def _notes(r: Reader, notes: list[str]) -> tuple[list[str], list[tuple[int, bool
         notes.append(f"the '{NOTES_SECTION}' section is of an unknown version ({error.message}); it is ignored")
         return [], []
     stored = read_vector(r, f"'{NOTES_SECTION}' notes", Reader.lossy_name, notes, last=False)
+    # The writer refuses a note spanning lines; a dump from elsewhere may hold one anyway.
+    stored = [note.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") for note in stored]
     uncaptured = read_vector(r, f"'{NOTES_SECTION}' uncaptured globals", _uncaptured, notes)
     return stored, uncaptured
 
