@@ -666,3 +666,27 @@ def test_abbreviation_tables_are_parsed_once_per_offset() -> None:
 
 def test_allow_missing_bases_is_undone_between_tests() -> None:
     allow_missing_bases()  # the autouse fixture restores pyelftools after this test
+
+
+def test_name_records_are_made_only_for_the_dies_a_name_chain_reaches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every DIE with a name or an origin is remembered, but most (variables, types) are never a
+    # function's name: their records are made on demand, not for all of them.
+    sections = _module_sections(BUILD / "cpp_abort.O0.wasm")
+    assert sections is not None
+    named = 0
+    for cu in load_dwarf(sections).iter_CUs():
+        for die in cu.iter_DIEs():
+            if not die.is_null() and not build._NAMING.isdisjoint(die.attributes):
+                named += 1
+    made = 0
+    real = build._name_info
+
+    def counted(*args: Any) -> Any:
+        nonlocal made
+        made += 1
+        return real(*args)
+
+    monkeypatch.setattr(build, "_name_info", counted)
+    tables = build_tables(load_dwarf(sections), sections, None)
+    chained = {key for unit in tables.units for f in unit.functions for key in (f.name_die, *(c.name_die for c in f.inlined))}
+    assert len(chained) <= made < named / 2, (len(chained), made, named)

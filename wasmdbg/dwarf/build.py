@@ -132,10 +132,24 @@ def _name_info(attributes: Mapping[str, Any], cu_offset: int, space: int) -> _Na
     return info
 
 
-def _resolve_entry(infos: dict[DieKey, _NameInfo], offset: DieKey, limit: int) -> tuple[str | None, bool]:
+_NameSource = tuple[Mapping[str, Any], int]
+"""A named DIE's attributes and its unit's offset, read into a _NameInfo only if a name chain reaches it."""
+_Names = dict[DieKey, "_NameInfo | _NameSource"]
+
+
+def _info(infos: _Names, offset: DieKey) -> _NameInfo | None:
+    """The DIE's name record, made from its attributes on first use (most named DIEs are never used)."""
+    found = infos.get(offset)
+    if found is None or isinstance(found, _NameInfo):
+        return found
+    info = infos[offset] = _name_info(found[0], found[1], offset[0])
+    return info
+
+
+def _resolve_entry(infos: _Names, offset: DieKey, limit: int) -> tuple[str | None, bool]:
     """addr2line's `name_entry`: a referenced DIE's linkage name, else its name, else its origin's."""
     while limit > 0:
-        info = infos.get(offset)
+        info = _info(infos, offset)
         if info is None:
             return None, False
         if info.linkage is not None:
@@ -148,9 +162,10 @@ def _resolve_entry(infos: dict[DieKey, _NameInfo], offset: DieKey, limit: int) -
     return None, False
 
 
-def _resolve_own(infos: dict[DieKey, _NameInfo], offset: DieKey) -> tuple[str | None, bool]:
+def _resolve_own(infos: _Names, offset: DieKey) -> tuple[str | None, bool]:
     """addr2line's `Function::parse`: attributes in order; an origin is followed only while unnamed."""
-    info = infos[offset]
+    info = _info(infos, offset)
+    assert info is not None  # every function and inlined call was recorded
     found: tuple[str | None, bool] = (None, False)
     for kind in info.order:
         if kind == "linkage" and info.linkage is not None:
@@ -360,7 +375,7 @@ _BASES = ("DW_AT_str_offsets_base", "DW_AT_addr_base", "DW_AT_loclists_base", "D
 
 
 def _unit_functions(
-    cu: Any, top: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], direct: _DirectDies | None
+    cu: Any, top: Any, dwarf: DWARFInfo, unit_base: int, infos: _Names, direct: _DirectDies | None
 ) -> tuple[list[Function], list[tuple[int, int, int]]]:
     """A non-split unit's functions: its DIEs read by `dies`, or by pyelftools where `dies` gives up."""
     if direct is not None:
@@ -371,7 +386,7 @@ def _unit_functions(
             abbrev_offset=int(cu["debug_abbrev_offset"]), depth=1 if top.has_children else 0,
             bases={name: attrs[name].value for name in _BASES if name in attrs},
         )  # fmt: skip
-        mine: dict[DieKey, _NameInfo] = {}  # kept only if the whole unit reads
+        mine: _Names = {}  # kept only if the whole unit reads
         dies = itertools.chain([(0, top.tag, top.offset, attrs)], walk_unit(direct.sections, direct.abbrevs, layout))
         try:
             found = _collect_functions(dies, cu, dwarf, unit_base, mine, 0)
@@ -384,7 +399,7 @@ def _unit_functions(
 
 
 def _collect_functions(
-    dies: Iterable[_Die], cu: Any, dwarf: DWARFInfo, unit_base: int, infos: dict[DieKey, _NameInfo], space: int
+    dies: Iterable[_Die], cu: Any, dwarf: DWARFInfo, unit_base: int, infos: _Names, space: int
 ) -> tuple[list[Function], list[tuple[int, int, int]]]:
     """The unit's functions with code, and their inlined calls, as addr2line's Functions::parse sees them."""
     functions: list[Function] = []
@@ -398,7 +413,7 @@ def _collect_functions(
         while scopes and scopes[-1][0] >= depth:
             scopes.pop()
         if tag in ("DW_TAG_subprogram", "DW_TAG_inlined_subroutine") or not _NAMING.isdisjoint(attrs):
-            infos[(space, offset)] = _name_info(attrs, cu_offset, space)
+            infos[(space, offset)] = (attrs, cu_offset)
         if tag == "DW_TAG_subprogram":
             function = None
             ranges = _pc_ranges(attrs, cu, dwarf, unit_base)
@@ -427,7 +442,7 @@ def _is_skeleton(top: Any) -> bool:
 
 
 def _split_functions(
-    top: Any, sections: Mapping[str, bytes], split: SplitFiles, unit_base: int, infos: dict[DieKey, _NameInfo],
+    top: Any, sections: Mapping[str, bytes], split: SplitFiles, unit_base: int, infos: _Names,
     space: int,
 ) -> tuple[list[Function], list[tuple[int, int, int]]] | None:
     """A skeleton unit's functions, read from its split unit; None when that cannot be found."""
@@ -470,7 +485,7 @@ def build_tables(
             when names are resolved (`RESOLVING_NAMES`); the total is counted from the unit
             headers in `sections`, None without them.
     """
-    infos: dict[DieKey, _NameInfo] = {}
+    infos: _Names = {}
     units: list[Unit] = []
     notes: list[str] = []
     aranges = _aranges(dwarf)
