@@ -207,8 +207,23 @@ async def test_output_the_agent_did_not_forward_is_said_under_both_logs(monkeypa
     # The agent forwards 1 MiB per stream and counts the rest: the logs must not pass for all of it.
     app = scripted(monkeypatch, [(p.STDOUT, numbered(0, 10))], finish=True, dropped=5 << 20)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.finished is not None, "the end of the run")
+        await wait_for(pilot, lambda: app.report is not None, "the run's report")
         assert [log.border_subtitle for log in app.query(OutputLog)] == ["5 MiB more not forwarded"] * 2
         for log in app.query(OutputLog):
             log.reset()  # what a restart does first
             assert log.border_subtitle is None
+
+
+async def test_a_report_arriving_as_the_app_closes_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in CI: a test (or a user's `q`) ended the app just as the run's report came; showing it
+    # then looked up the torn-down trap view and raised out of the app's teardown.
+    from wasmdbg.tui.messages import ReportReady
+
+    app = scripted(monkeypatch, [(p.STDOUT, numbered(0, 3))], finish=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.report is not None, "the run's report")
+        report = app.report
+        assert report is not None
+        await app.trap_view.remove()  # what teardown does first
+        app.on_report_ready(ReportReady(report, app.generation, None))
+        assert app.report is report

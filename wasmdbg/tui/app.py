@@ -224,6 +224,8 @@ class WasmdbgApp(TrapApp):
         if message.generation != self.generation:
             return
         report = self.report = message.report
+        if not self.query("#trap-view"):
+            return  # the app is closing (quit as the report came): nothing left to show it in
         hint = self.start_hint(report) if self.start_hint is not None else None
         live = self.live
         if live is not None and message.memory_size is not None:
