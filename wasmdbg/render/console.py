@@ -10,7 +10,7 @@ from rich.segment import Segment
 
 from wasmdbg.render.terminal import is_terminal
 
-__all__ = ["UNWRAPPED_WIDTH", "is_terminal", "make_console"]
+__all__ = ["UNWRAPPED_WIDTH", "make_console"]
 
 UNWRAPPED_WIDTH = 10_000
 """The width of a Console that is not on a terminal. Text lines are never wrapped there (soft

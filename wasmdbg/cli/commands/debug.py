@@ -7,6 +7,7 @@ import argparse
 from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
+from wasmdbg.render.terminal import is_terminal
 
 DESCRIPTION = """\
 Open the interactive debugger on a WebAssembly module: it runs the module in wasmdbg's sandbox
@@ -47,9 +48,6 @@ def build_parser(env: Environment, parser_class: type[argparse.ArgumentParser]) 
 
 def debug(args: argparse.Namespace, env: Environment) -> int:
     """Open the app on MODULE, or run it headless when there is no terminal to show it on."""
-    # Here, not at the top: rich is not needed by every command, nor before a run's agent starts.
-    from wasmdbg.render.console import is_terminal
-
     if args.format == "json" or not is_terminal(env.stdout) or not is_terminal(env.stdin):
         return int(run_command.run(args, env))
     request = run_command.request_or_status(args, env, "wasmdbg", interactive=True)

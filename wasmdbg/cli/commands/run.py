@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
+from wasmdbg.render.terminal import is_terminal
 from wasmdbg.text import printable
 
 if TYPE_CHECKING:
@@ -343,8 +344,6 @@ def start_failure(report: RunReport, session: Session) -> str | None:
 
 
 def _write_output(env: Environment, stream: str, data: bytes) -> None:
-    from wasmdbg.render.console import is_terminal
-
     target: TextIO = env.stdout if stream == "stdout" else env.stderr
     if is_terminal(target):
         # The guest is untrusted: on a terminal its bytes must not become escape sequences.
