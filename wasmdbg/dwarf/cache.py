@@ -11,22 +11,16 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from wasmdbg.cache_root import CACHE_ENV, cache_root, overridden
 from wasmdbg.dwarf.index import INDEX_FORMAT, DwarfIndex, IndexFormatError
 from wasmdbg.dwarf.split import split_dependencies
 from wasmdbg.wasm.files import write_whole
 
-CACHE_ENV = "WASMDBG_CACHE_DIR"
-"""Overrides the cache directory (the user cache dir from platformdirs by default)."""
-
+__all__ = ["CACHE_ENV", "cache_dir", "cache_key", "load", "store", "store_failure", "store_file"]
 
 def cache_dir() -> Path:
-    """Where indexes are kept."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("wasmdbg")) / "dwarf-index"
+    """Where indexes are kept: `$WASMDBG_CACHE_DIR` itself, else `dwarf-index` in the user cache directory."""
+    return cache_root() if overridden() else cache_root() / "dwarf-index"
 
 
 def cache_key(

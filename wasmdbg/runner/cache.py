@@ -3,31 +3,20 @@
 Compiling a large module takes most of a short run (half a second for a 4 MB SQLite build), and
 every run compiles the same bytes with the same engine settings; wasmtime can keep the compiled
 code on disk, keyed by both. Its Config takes a TOML file naming the directory, so wasmdbg writes
-one beside the cache. The directory follows `wasmdbg.dwarf.cache.cache_dir`'s convention
-(`$WASMDBG_CACHE_DIR`, else the user cache directory), mirrored here so the agent need not import
-the DWARF package. A cache that cannot be set up never fails a run: it runs uncached.
+one beside the cache, in wasmdbg's cache directory (`wasmdbg.cache_root`). A cache that cannot be
+set up never fails a run: it runs uncached.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "WASMDBG_CACHE_DIR"
-"""Overrides wasmdbg's cache directory, as for the DWARF index cache."""
+from wasmdbg.cache_root import CACHE_ENV, cache_root
+from wasmdbg.wasm.files import write_whole
 
-
-def cache_root() -> Path:
-    """wasmdbg's cache directory: `$WASMDBG_CACHE_DIR`, else the platform's user cache directory."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("wasmdbg"))
+__all__ = ["CACHE_ENV", "compile_cache_dir", "config_text", "enable", "write_config"]
 
 
 def compile_cache_dir() -> Path:
@@ -57,15 +46,7 @@ def write_config() -> str | None:
                 return str(path)
         except (OSError, UnicodeDecodeError):
             pass
-        # Written aside and renamed: a concurrent run never reads half a file.
-        fd, temporary = tempfile.mkstemp(prefix=".wasmtime-cache.", suffix=".toml", dir=directory.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_whole(path, text.encode("utf-8"), prefix=".wasmtime-cache.")  # a concurrent run never reads half a file
     except OSError:
         return None
     return str(path)
