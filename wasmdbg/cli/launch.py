@@ -8,20 +8,24 @@ records) first would put that import on the path to the guest's first instructio
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wasmdbg.runner.spawn import AgentProcess
 
 
-def wants_spare_agent(argv: list[str]) -> bool:
-    """Whether these arguments are a `run` that will want an agent (not a --help)."""
-    return argv[:1] == ["run"] and not {"-h", "--help"} & set(argv)
+def spare_agent_for(argv: list[str]) -> AgentProcess | None:
+    """An agent started now when these arguments are a `run` (not a --help), for the run to take."""
+    if argv[:1] != ["run"] or {"-h", "--help"} & set(argv):
+        return None
+    from wasmdbg.runner.spawn import AgentProcess
+
+    return AgentProcess()
 
 
 def run() -> None:
     """Console-script entry point (`wasmdbg`, `python -m wasmdbg`)."""
-    spare = None
-    if wants_spare_agent(sys.argv[1:]):
-        from wasmdbg.runner.spawn import AgentProcess
-
-        spare = AgentProcess()
+    spare = spare_agent_for(sys.argv[1:])
     from wasmdbg.cli.main import run as run_main
 
     run_main(spare)

@@ -12,7 +12,7 @@ from wasmdbg.cli.commands import debug, info, symbolize
 from wasmdbg.cli.commands import open as open_command
 from wasmdbg.cli.commands import run as run_command
 from wasmdbg.cli.environment import Environment
-from wasmdbg.cli.launch import wants_spare_agent
+from wasmdbg.cli.launch import spare_agent_for
 from wasmdbg.cli.status import ExitStatus
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.text import printable
@@ -102,12 +102,10 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run wasmdbg with `argv` (default: sys.argv[1:]) and return the exit status."""
     env = env or Environment()
     argv = sys.argv[1:] if argv is None else argv
-    if env.spare_agent is None and wants_spare_agent(argv):
-        from wasmdbg.runner.spawn import AgentProcess
-
+    if env.spare_agent is None:
         # Started before anything else: its interpreter start and imports then overlap with the
         # parsing, the module's reading and the session that follow (`run` takes it).
-        env.spare_agent = AgentProcess()
+        env.spare_agent = spare_agent_for(argv)
     try:
         return _dispatch(argv, env)
     finally:
