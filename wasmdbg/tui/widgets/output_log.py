@@ -62,7 +62,6 @@ class OutputLog(ScrollView, can_focus=True):
         """Lines fed and not escaped yet (the log was hidden, or the batch is not over), newer than those
         held: (line as written, from stderr)."""
         self._cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
-        self._dropped = 0
         self._start()
 
     def _start(self) -> None:
@@ -75,12 +74,13 @@ class OutputLog(ScrollView, can_focus=True):
         self._first = 0
         """The number (since the reset) of the first line held."""
         self._widest = 0
+        self._dropped = 0
+        """Bytes the agent did not forward (`show_dropped`)."""
         self.lines_written = 0
 
     def reset(self) -> None:
         """Empty it for a new run."""
         self._start()
-        self._dropped = 0
         self.border_subtitle = None
         self.virtual_size = Size(0, 0)
         self.refresh()
