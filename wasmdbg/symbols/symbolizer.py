@@ -223,16 +223,16 @@ class Symbolizer:
                 code = self.module.code_section
                 if code is None:
                     return None
+                if not self.use_cache:
+                    self._boundaries = build_boundaries(self.module.data, code.offset, code.end, self.module.bodies)
+                    return self._boundaries
                 key = boundaries_key(self.module.data[code.offset : code.end])
                 path = cache.cache_dir() / f"{key}.bnd"
                 try:
-                    if not self.use_cache:
-                        raise FileNotFoundError(path)
                     self._boundaries = CodeBoundaries.from_bytes(path.read_bytes(), key)
-                except (OSError, BoundariesFormatError):
+                except (OSError, BoundariesFormatError):  # a miss, or a file that is not this map
                     self._boundaries = build_boundaries(self.module.data, code.offset, code.end, self.module.bodies)
-                    if self.use_cache:
-                        cache.store_file(path, self._boundaries.to_bytes(key))
+                    cache.store_file(path, self._boundaries.to_bytes(key))
             return self._boundaries
 
     def _prepare_boundaries(self) -> None:
