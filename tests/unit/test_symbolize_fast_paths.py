@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,44 @@ from wasmdbg.cli.environment import Environment
 from wasmdbg.cli.hints import describe
 from wasmdbg.cli.main import main
 from wasmdbg.cli.progress import IndexProgressLine
-from wasmdbg.dwarf.index import EQUAL, GREATER, LESS, DwarfFrame, DwarfIndex, rust_binary_search, rust_binary_search_by
+from wasmdbg.dwarf.index import DwarfFrame, DwarfIndex
 from wasmdbg.dwarf.progress import READING_UNITS, IndexProgress
 from wasmdbg.render.console import make_console
 from wasmdbg.render.symbols import SymbolizedView
 from wasmdbg.render.symbols_text import plain_lines, styled_output
 from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
+
+# The reference the index's written-out searches are held to: gimli's probing, one comparison per call.
+LESS, EQUAL, GREATER = -1, 0, 1
+
+
+def rust_binary_search_by(lo: int, hi: int, compare: Callable[[int], int]) -> tuple[bool, int]:
+    """Rust's `slice::binary_search_by` over indices [lo, hi): (found, index), as `Ok(i)` / `Err(i)`.
+
+    Its exact probing order matters when several entries compare equal or the slice is not
+    sorted (overlapping sequences, line rows that go backwards): it lands where gimli lands.
+    """
+    size = hi - lo
+    if size <= 0:
+        return False, lo
+    base = lo
+    while size > 1:
+        half = size // 2
+        mid = base + half
+        if compare(mid) != GREATER:
+            base = mid
+        size -= half
+    result = compare(base)
+    if result == EQUAL:
+        return True, base
+    return False, base + (result == LESS)
+
+
+def rust_binary_search(lo: int, hi: int, compare: Callable[[int], int]) -> int | None:
+    """The index `binary_search_by` returns on a match, else None."""
+    found, index = rust_binary_search_by(lo, hi, compare)
+    return index if found else None
+
 
 DWARF_SAMPLES = [p for p in sample_module_paths() if p.name.endswith((".O0.wasm", ".O2.wasm", ".dwarf5.wasm"))]
 CORPUS_DWARF = sorted((CORPUS / "dwarf-binaryen").glob("*.wasm")) if CORPUS.is_dir() else []

@@ -12,7 +12,6 @@ import json
 import struct
 from bisect import bisect_right
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass
 
 INDEX_FORMAT = 1
@@ -33,35 +32,6 @@ _ARRAYS = (
     "ur_begin", "ur_end", "ur_min_begin", "ur_unit",
 )  # fmt: skip
 
-LESS, EQUAL, GREATER = -1, 0, 1
-
-
-def rust_binary_search_by(lo: int, hi: int, compare: Callable[[int], int]) -> tuple[bool, int]:
-    """Rust's `slice::binary_search_by` over indices [lo, hi): (found, index), as `Ok(i)` / `Err(i)`.
-
-    Its exact probing order matters when several entries compare equal or the slice is not
-    sorted (overlapping sequences, line rows that go backwards): it lands where gimli lands.
-    """
-    size = hi - lo
-    if size <= 0:
-        return False, lo
-    base = lo
-    while size > 1:
-        half = size // 2
-        mid = base + half
-        if compare(mid) != GREATER:
-            base = mid
-        size -= half
-    result = compare(base)
-    if result == EQUAL:
-        return True, base
-    return False, base + (result == LESS)
-
-
-def rust_binary_search(lo: int, hi: int, compare: Callable[[int], int]) -> int | None:
-    """The index `binary_search_by` returns on a match, else None."""
-    found, index = rust_binary_search_by(lo, hi, compare)
-    return index if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +125,7 @@ class DwarfIndex:
                 units.append(unit_of[i])
         return units
 
-    # The searches below are `rust_binary_search_by` written out for each comparison (the same
+    # The searches below are Rust's `slice::binary_search_by` written out for each comparison (the same
     # probes in the same order, so the same answer on overlapping or unsorted entries): without a
     # closure call per probe they are ~3x faster, and they are the whole cost of a warm lookup.
 
@@ -166,7 +136,7 @@ class DwarfIndex:
             return None
         while size > 1:
             half = size // 2
-            if probe >= begins[base + half]:  # compare(mid) != GREATER
+            if probe >= begins[base + half]:  # compare(mid) is not Greater
                 base += half
             size -= half
         if begins[base] <= probe < ends[base]:
@@ -221,7 +191,7 @@ class DwarfIndex:
             while size > 1:
                 half = size // 2
                 mid = base + half
-                # compare(mid) != GREATER: (depth, begin) of the entry not after (depth, probe)
+                # compare(mid) is not Greater: (depth, begin) of the entry not after (depth, probe)
                 if depths[mid] < depth or (depths[mid] == depth and begins[mid] <= probe):
                     base = mid
                 size -= half
