@@ -218,9 +218,7 @@ def main(lines: int) -> None:
         raise SystemExit(f"missing {', '.join(missing)}: run bench/build_modules.sh")
     if shutil.which("wasmdbg", path=str(BIN)) is None:
         raise SystemExit(f"no wasmdbg in {BIN}")
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    timing.compile_imports()
-    print(timing.machine())
+    timing.begin()
     with tempfile.TemporaryDirectory(prefix="wasmdbg-bench-cache-") as cache_dir:
         env = dict(os.environ, WASMDBG_CACHE_DIR=cache_dir)
         launch_to_trap(env)

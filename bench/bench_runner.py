@@ -55,9 +55,7 @@ def main(compute_millions: int, sql_rows: int) -> None:
     missing = [str(path) for _, path, _, _, _ in guests if not path.exists()]
     if missing:
         raise SystemExit(f"missing {', '.join(missing)}: run bench/build_modules.sh")
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    timing.compile_imports()
-    print(timing.machine())
+    timing.begin()
     with tempfile.TemporaryDirectory(prefix="wasmdbg-bench-cache-") as cache_dir:
         env = dict(os.environ, WASMDBG_CACHE_DIR=cache_dir)
         print(f"wasmdbg's cache dir is warm (one unmeasured run per guest first); the bare script has no cache. "

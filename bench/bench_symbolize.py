@@ -197,9 +197,7 @@ def bench_module(module: Path, cache_dir: Path) -> None:
 
 
 def main(modules: list[Path]) -> None:
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    timing.compile_imports()
-    print(timing.machine())
+    timing.begin()
     with tempfile.TemporaryDirectory(prefix="wasmdbg-bench-cache-") as cache_dir:
         for module in modules:
             if not module.exists():

@@ -120,6 +120,13 @@ def compile_imports() -> None:
     compileall.compile_dir(package, quiet=1)
 
 
+def begin() -> None:
+    """What every benchmark does first: print as it goes, compile wasmdbg's imports, name the machine."""
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    compile_imports()
+    print(machine())
+
+
 def machine() -> str:
     """One line naming the machine: CPU model, CPUs usable, Python."""
     model = platform.processor() or platform.machine()
