@@ -10,6 +10,7 @@ nothing left in the temp dir.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,10 +61,20 @@ def guarded(*argv: str, stdin: bytes = b"", env: Mapping[str, str] | None = None
             "WASMDBG_CACHE_DIR": str(cache), "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join(sys.path),
             **(env or {}),
         }  # fmt: skip
-        done = subprocess.run(
+        # Its own session, so that a hang is ended with the whole tree (the CLI, its agent, the
+        # index child), not only the wrapper, and nothing outlives the test.
+        with subprocess.Popen(
             [sys.executable, "-c", _WRAPPER, str(rss), sys.executable, "-m", "wasmdbg", *argv],
-            input=stdin, capture_output=True, timeout=HANG_BOUND_S, env=child_env,
-        )
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env,
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, err = proc.communicate(stdin, timeout=HANG_BOUND_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         leftover = tuple(sorted(os.listdir(tmp)))
         peak = int(rss.read_text()) / 1024 if rss.exists() else float("nan")
     return Guarded(tuple(argv), done.returncode, done.stdout, done.stderr, leftover, peak)

@@ -8,9 +8,16 @@ backtracks on a near-miss would show here as a hang.
 
 from __future__ import annotations
 
+import os
 import random
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
-from tests.adversarial.harness import assert_contained, guarded
+from tests.adversarial.harness import HANG_BOUND_S, assert_contained, guarded
 from tests.helpers import SAMPLES, wasmtime_trace
 
 MODULE = str(SAMPLES / "build" / "divzero.O0.wasm")
@@ -28,9 +35,8 @@ def _noise(rng: random.Random, size: int) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-LOG_BYTES = 4_000_000
-"""The issue asks for 20 MB; the filter takes ~100 s over that today (~5 µs a byte, see the issue note),
-so the suite runs a fifth of it until that is fixed, keeping the same shape."""
+LOG_BYTES = 20_000_000
+"""A 20 MB paste, as the issue asks (about 8 s here: `bench/bench_filter.py`)."""
 
 
 def test_a_large_log_with_traces_in_it_is_copied_through_with_their_frames() -> None:
@@ -79,3 +85,62 @@ def test_pathological_near_misses_of_every_syntax_end_and_exit_0() -> None:
     assert "Traceback" not in result.err and result.leftover == () and result.err.count("\n") <= 1
     json_result = guarded("symbolize", "--format", "json", MODULE, stdin=paste)
     assert_contained(json_result, {0}, max_stderr_lines=1)
+
+
+ENDLESS_FRAMES = ((0x29D, b"quotient"), (0x22E, b"compute_ratio"), (0x305, b"average_per_bucket"), (0x3ED, b"main"))
+"""Frames of divzero.O0 (from a wasmtime trace of it): each one symbolizes."""
+
+
+def test_endless_streaming_input_streams_out_before_it_ends_and_stays_bounded(tmp_path: Path) -> None:
+    """`tail -f` of a log that never stops: one trace whose frames never end, written while we read.
+
+    The frames must come out while the input goes on (the filter never waits for the end), and the
+    filter's memory must stay bounded (`MAX_PENDING_LINES`); only then is the input closed.
+    """
+    env = dict(os.environ, TMPDIR=str(tmp_path), WASMDBG_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "wasmdbg", "symbolize", MODULE], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    stop = threading.Event()
+
+    def write() -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(b"Error: wasm trap: integer divide by zero\nwasm backtrace:\n")
+        n = 0
+        while not stop.is_set():
+            proc.stdin.write(b"".join(b"  %6d: 0x%x - <unknown>!%s\n" % (n + i, *ENDLESS_FRAMES[i % 4]) for i in range(500)))
+            n += 500
+        proc.stdin.close()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    out = bytearray()
+    began = time.monotonic()
+    peak_kib = 0
+    try:
+        while out.count(MARKER) < 10_000:  # frames settled while the input still flows
+            assert time.monotonic() - began < HANG_BOUND_S, "no frame came out while the input went on"
+            if select.select([proc.stdout], [], [], 1.0)[0]:
+                out += proc.stdout.read1(1 << 16)
+            peak_kib = max(peak_kib, _rss_kib(proc.pid))
+        assert not stop.is_set() and writer.is_alive()  # the input had not ended
+    finally:
+        stop.set()  # the writer closes the input after its current write; keep reading meanwhile
+    while proc.stdout.read1(1 << 16):
+        assert time.monotonic() - began < 2 * HANG_BOUND_S, "the filter did not end after its input did"
+    writer.join(HANG_BOUND_S)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.wait(HANG_BOUND_S)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err
+    assert peak_kib < 512 * 1024, f"{peak_kib} KiB"
+    assert os.listdir(tmp_path) in ([], ["cache"])
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)

@@ -2,7 +2,8 @@
 
 `tail -f app.log | wasmdbg symbolize M` must show each trace's annotation while the log goes on, so
 the input is read from its descriptor as bytes arrive (never to its end first), and a pause of
-`PAUSE_S` without input is reported (None), when the caller settles what it holds.
+`PAUSE_S` without input is reported (None), when the caller settles what it holds. The lines come in
+batches, those of one read: what arrived together is annotated together, once.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ class InputLine:
     text: str
     newline: bool = True
     """False for the input's last piece when no newline ended it, and for pieces of an overlong line."""
+    raw: bytes | None = None
+    """The bytes `text` was decoded from, for a copy that keeps invalid UTF-8 (None from a text stream)."""
 
 
-def input_lines(path: str | None, env: Environment, max_text_bytes: int) -> Iterator[InputLine | None]:
-    """The lines of `path`, or of stdin, as they arrive; None where the input paused.
+def input_lines(path: str | None, env: Environment, max_text_bytes: int) -> Iterator[tuple[InputLine, ...] | None]:
+    """The lines of `path`, or of stdin, in batches as they arrive; None where the input paused.
 
     Args:
         max_text_bytes: the most read from a stdin that is a Python text stream (tests), read whole.
@@ -63,15 +66,20 @@ def input_lines(path: str | None, env: Environment, max_text_bytes: int) -> Iter
     yield from _text_lines(text)
 
 
-def _text_lines(text: str) -> Iterator[InputLine]:
+TEXT_BATCH_LINES = 1024
+"""Lines per batch of an in-memory input (which has no reads to batch by)."""
+
+
+def _text_lines(text: str) -> Iterator[tuple[InputLine, ...]]:
     pieces = text.split("\n")
-    for piece in pieces[:-1]:
-        yield InputLine(piece)
+    lines = [InputLine(piece) for piece in pieces[:-1]]
     if pieces[-1]:
-        yield InputLine(pieces[-1], newline=False)
+        lines.append(InputLine(pieces[-1], newline=False))
+    for start in range(0, len(lines), TEXT_BATCH_LINES):
+        yield tuple(lines[start : start + TEXT_BATCH_LINES])
 
 
-def _fd_lines(fd: int, shown: str) -> Iterator[InputLine | None]:
+def _fd_lines(fd: int, shown: str) -> Iterator[tuple[InputLine, ...] | None]:
     held = b""
     paused = False
     while True:
@@ -93,10 +101,12 @@ def _fd_lines(fd: int, shown: str) -> Iterator[InputLine | None]:
         paused = False
         held += chunk
         *lines, held = held.split(b"\n")
-        for line in lines:
-            yield InputLine(line.decode("utf-8", "replace"))
+        batch = [InputLine(line.decode("utf-8", "replace"), raw=line) for line in lines]
         while len(held) > MAX_LINE_BYTES:
-            yield InputLine(held[:MAX_LINE_BYTES].decode("utf-8", "replace"), newline=False)
+            piece = held[:MAX_LINE_BYTES]
+            batch.append(InputLine(piece.decode("utf-8", "replace"), newline=False, raw=piece))
             held = held[MAX_LINE_BYTES:]
+        if batch:
+            yield tuple(batch)
     if held:
-        yield InputLine(held.decode("utf-8", "replace"), newline=False)
+        yield (InputLine(held.decode("utf-8", "replace"), newline=False, raw=held),)

@@ -25,11 +25,23 @@ def filter_text(pasted: PastedText, describe: Callable[[Finding], str] = str) ->
     return filter_lines(pasted.lines, describe)
 
 
-def filter_lines(lines: Iterable[AnnotatedLine], describe: Callable[[Finding], str] = str) -> Iterator[str]:
+def filter_lines(
+    lines: Iterable[AnnotatedLine], describe: Callable[[Finding], str] = str, *, escape_input: bool = False
+) -> Iterator[str]:
     """`filter_text` of some lines (a stream's, as they settle). The lines wasmdbg adds end as the frame's
-    line does: CRLF after a CRLF line, so a CRLF log stays CRLF."""
+    line does: CRLF after a CRLF line, so a CRLF log stays CRLF.
+
+    Args:
+        escape_input: show the input's control characters escaped (`\\x1b`) instead of copying them:
+            for a terminal, which a pasted log's escapes (OSC 52, a title, a screen clear) must not drive.
+    """
     for line in lines:
-        yield line.text + ("\n" if line.newline or line.frames else "")
+        text = line.text
+        if escape_input:
+            # A CRLF line's final CR is harmless on a terminal; escaping it would end every line in `\x0d`.
+            body = text.removesuffix("\r")
+            text = printable(body, one_line=False) + text[len(body) :]
+        yield text + ("\n" if line.newline or line.frames else "")
         end = "\r\n" if line.text.endswith("\r") else "\n"
         for frame in line.frames:
             yield "".join(text + end for text in annotation_lines(frame, line.frame_indent, describe))

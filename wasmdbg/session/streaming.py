@@ -12,6 +12,7 @@ except where a trace runs past `MAX_PENDING_LINES`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from wasmdbg.backtrace.detect import parse_text
@@ -56,8 +57,17 @@ class StreamAnnotator:
             newline: False for a piece not ended by a newline (the end of the input, or a line cut
                 because it was too long to hold); it is given back without one.
         """
-        self._pending.append(line)
-        self._newlines.append(newline)
+        return self.feed_lines(((line, newline),))
+
+    def feed_lines(self, lines: Iterable[tuple[str, bool]]) -> Settled:
+        """Several lines at once, each `(text, newline)` as `feed` takes them: what arrived together.
+
+        The pending lines are parsed once for the lot, where feeding them one by one parses them
+        once per line (`TAIL_LINES` times each): a log read in 64 KiB pieces is parsed about once.
+        """
+        for line, newline in lines:
+            self._pending.append(line)
+            self._newlines.append(newline)
         if len(self._pending) < self._next_check:
             return Settled()
         return self._settle(final=False)
@@ -88,7 +98,6 @@ class StreamAnnotator:
         self._next_check = 0
         settled = [t if t.last_line <= upto else _cut(t, upto) for t in traces if t.first_line <= upto]
         frames = tuple(symbolize_traces(settled, self.symbolizer))
-        self._next_check = 0
         lines = [replace(line, newline=ended) for line, ended in
                  zip(annotate("\n".join(self._pending[:upto]) + "\n", frames), self._newlines)]  # fmt: skip
         del self._pending[:upto]

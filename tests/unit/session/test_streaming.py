@@ -20,7 +20,10 @@ FIXTURES = sorted((ROOT / "tests" / "fixtures" / "backtraces").glob("*/*.txt"))
 DIVZERO = SAMPLES / "build" / "divzero.O2.wasm"
 
 
-def streamed(text: str, annotator: StreamAnnotator, *, pause_every: int | None = None) -> tuple[str, list[object]]:
+def streamed(
+    text: str, annotator: StreamAnnotator, *, pause_every: int | None = None, batch: int = 1
+) -> tuple[str, list[object]]:
+    """Feed `text` line by line, or `batch` lines at a time (as the filter feeds what one read brought)."""
     out: list[str] = []
     frames: list[object] = []
 
@@ -30,12 +33,12 @@ def streamed(text: str, annotator: StreamAnnotator, *, pause_every: int | None =
 
     pieces = text.split("\n")
     last = pieces.pop()
-    for n, piece in enumerate(pieces):
-        take(annotator.feed(piece))
-        if pause_every and n % pause_every == pause_every - 1:
+    lines = [(piece, True) for piece in pieces] + ([(last, False)] if last else [])
+    for n in range(0, len(lines), batch):
+        group = lines[n : n + batch]
+        take(annotator.feed(group[0][0], newline=group[0][1]) if batch == 1 else annotator.feed_lines(group))
+        if pause_every and (n // batch) % pause_every == pause_every - 1:
             take(annotator.flush())
-    if last:
-        take(annotator.feed(last, newline=False))
     take(annotator.flush())
     return "".join(out), frames
 
@@ -44,9 +47,10 @@ def streamed(text: str, annotator: StreamAnnotator, *, pause_every: int | None =
 def test_every_fixture_streams_to_what_the_whole_text_gives(case: Path) -> None:
     text = case.read_text(encoding="utf-8", errors="replace")
     whole = symbolize_text(text, None)
-    output, frames = streamed(text, StreamAnnotator(None))
-    assert output == "".join(filter_text(whole))
-    assert frames == [f.to_json() for f in whole.frames]
+    for batch in (1, 2, 5, 64, 100_000):
+        output, frames = streamed(text, StreamAnnotator(None), batch=batch)
+        assert output == "".join(filter_text(whole)), batch
+        assert frames == [f.to_json() for f in whole.frames], batch
 
 
 def test_with_a_module_the_streamed_frames_are_the_symbolized_ones() -> None:
@@ -85,11 +89,23 @@ def test_an_endless_trace_keeps_memory_bounded_and_every_line_comes_back() -> No
     assert annotator.frames_seen >= MAX_PENDING_LINES - TAIL_LINES  # at least the part cut before the header scrolled away
 
 
+def test_an_endless_trace_fed_in_batches_holds_at_most_a_batch_past_the_bound() -> None:
+    annotator = StreamAnnotator(None)
+    annotator.feed("error while executing at wasm backtrace:")
+    back, batch = 0, 700
+    for start in range(0, 3 * MAX_PENDING_LINES, batch):
+        lines = [(f"  {n:>5}: {0x100 + n:#x} - <unknown>!f{n}", True) for n in range(start, start + batch)]
+        back += len(annotator.feed_lines(lines).lines)
+        assert len(annotator._pending) <= MAX_PENDING_LINES + batch
+    back += len(annotator.flush().lines)
+    assert back == 1 + len(range(0, 3 * MAX_PENDING_LINES, batch)) * batch
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(FIXTURES), min_size=1, max_size=3), st.integers(1, 7))
-def test_fixtures_glued_together_with_pauses_anywhere_lose_no_line(cases: list[Path], every: int) -> None:
+@given(st.lists(st.sampled_from(FIXTURES), min_size=1, max_size=3), st.integers(1, 7), st.integers(1, 40))
+def test_fixtures_glued_together_with_pauses_anywhere_lose_no_line(cases: list[Path], every: int, batch: int) -> None:
     text = "".join(c.read_text(encoding="utf-8", errors="replace") + "\nsome log line\n" for c in cases)
-    output, _ = streamed(text, StreamAnnotator(None), pause_every=every)
+    output, _ = streamed(text, StreamAnnotator(None), pause_every=every, batch=batch)
     added = {"↳", "!"}
     kept = [line for line in output.split("\n") if line.strip()[:1] not in added]
     assert kept == text.split("\n")  # every input line, in order, unchanged

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -236,19 +237,38 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
         symbolizer = _symbolizer(args, env)
         _print_notes(symbolizer.notes, env)
     annotator = StreamAnnotator(symbolizer)
+    from wasmdbg.render.terminal import is_terminal
+
+    on_terminal = is_terminal(env.stdout)  # the input's escapes are copied to a pipe, shown escaped to a person
+    # To a pipe or file the input is copied as the bytes it was, invalid UTF-8 included (the parser
+    # reads it decoded, with U+FFFD): each settled line takes the next of these, in input order.
+    binary = None if on_terminal else getattr(env.stdout, "buffer", None)
+    raw_lines: deque[bytes | None] = deque()
 
     def emit(settled: Settled) -> None:
         if args.format == "json":
             for frame in settled.frames:
                 env.stdout.write(json.dumps(frame.to_json(describe)) + "\n")
-        else:
-            for piece in filter_lines(settled.lines, describe):
+        elif binary is None:
+            for piece in filter_lines(settled.lines, describe, escape_input=on_terminal):
                 env.stdout.write(piece)
+        else:
+            chunks = []
+            for line in settled.lines:
+                raw = raw_lines.popleft() if raw_lines else None
+                copied, *added = filter_lines((line,), describe)
+                if raw is not None:
+                    copied = copied[len(line.text) :]  # the newline, if any
+                    chunks.append(raw)
+                chunks += [piece.encode() for piece in (copied, *added)]
+            binary.write(b"".join(chunks))
         if settled.lines or settled.frames:
-            env.stdout.flush()  # a log filter: each line as soon as it is settled
+            (binary or env.stdout).flush()  # a log filter: each line as soon as it is settled
 
-    for item in input_lines(args.input, env, MAX_INPUT_BYTES):
-        emit(annotator.flush() if item is None else annotator.feed(item.text, newline=item.newline))
+    for batch in input_lines(args.input, env, MAX_INPUT_BYTES):
+        if batch is not None and binary is not None and args.format != "json":
+            raw_lines.extend(line.raw for line in batch)
+        emit(annotator.flush() if batch is None else annotator.feed_lines((line.text, line.newline) for line in batch))
     emit(annotator.flush())
     if symbolizer is not None:
         symbolizer.remember_names()
