@@ -21,7 +21,7 @@ from elftools.dwarf.dwarfinfo import DWARFInfo
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 
 from wasmdbg.dwarf.dies import AbbrevTables, DieError, Sections, UnitLayout, walk_unit
-from wasmdbg.dwarf.lines import LineProgram, LineProgramError, decode_line_program
+from wasmdbg.dwarf.lines import LineProgram, LineProgramError, LineProgramUnreadable, decode_line_program
 from wasmdbg.dwarf.paths import render_file
 from wasmdbg.dwarf.progress import READING_UNITS, RESOLVING_NAMES, IndexProgress
 from wasmdbg.dwarf.split import SplitFiles, count_units
@@ -252,6 +252,8 @@ def _direct_lines(cu: Any, stmt_list: Any, sections: _LineSections) -> LineProgr
             sections.line, stmt_list, int(cu["address_size"]),
             strings=sections.strings, line_strings=sections.line_strings,
         )  # fmt: skip
+    except LineProgramUnreadable:
+        raise  # pyelftools would take minutes and gigabytes to fail on it too
     except LineProgramError:
         return None
     # pyelftools sizes the header's offsets by the unit's format, not the program's own.

@@ -48,6 +48,10 @@ class LineProgramError(ValueError):
     """The program is malformed, truncated, or uses something this decoder leaves to pyelftools."""
 
 
+class LineProgramUnreadable(LineProgramError):
+    """A program no reader can decode within bounds: `build` must not hand it to pyelftools either."""
+
+
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     name: bytes
@@ -160,6 +164,9 @@ def _entries(
 ) -> list[tuple[bytes | None, int | None]]:
     """DWARF 5 directory or file entries as (DW_LNCT_path, DW_LNCT_directory_index), None if absent."""
     count = reader.uleb()
+    if not formats and count > reader.end - reader.pos:
+        # pyelftools would build `count` empty entries one by one: billions, for a 5-byte LEB128.
+        raise LineProgramUnreadable(f"{count} line table entries of no fields each")
     # Every accepted form takes at least one byte, so a count beyond the bytes left cannot be met.
     if count and (not formats or count > reader.end - reader.pos):
         raise LineProgramError(f"{count} entries in {reader.end - reader.pos} bytes")

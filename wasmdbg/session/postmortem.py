@@ -173,6 +173,9 @@ def _open_report(path: str, data: bytes, module: str | None, options: SessionOpt
         raise WasmdbgError(
             f"{shown} is neither a wasmdbg report (not JSON: {error}) nor a wasm coredump (no \\0asm magic)"
         ) from None
+    except RecursionError:
+        # The json module recurses once per nesting level: `[[[[...` a few thousand deep exhausts the stack.
+        raise WasmdbgError(f"{shown} is not a wasmdbg report: its JSON nests too deeply to read") from None
     notes: list[str] = []
     try:
         report = RunReport.from_json(parsed)

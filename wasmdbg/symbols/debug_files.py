@@ -10,6 +10,7 @@ ids when both carry one, else the same code section size and function count.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,11 @@ def external_debug_path(module_path: str, name: str) -> tuple[Path | None, Findi
     candidate = (directory / name).resolve()
     if candidate.parent != directory and directory not in candidate.parents:
         return None, Finding(DEBUG_FILE_OUTSIDE, f"external_debug_info points outside the module's directory ({shown})")
-    if not candidate.is_file():
+    try:
+        regular = stat.S_ISREG(candidate.stat().st_mode)
+    except OSError:  # absent, or a name too long to look up: Path.is_file() raises on the latter
+        regular = False
+    if not regular:
         return None, Finding(DEBUG_FILE_MISSING, f"external_debug_info names {shown}, which is not beside the module")
     return candidate, None
 

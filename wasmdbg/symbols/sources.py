@@ -8,11 +8,25 @@ regular file, and is not larger than MAX_SOURCE_BYTES.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_SOURCE_BYTES = 4 << 20
+
+
+def _regular_file_size(path: Path) -> int | None:
+    """The size of the regular file at `path`; None for anything else, or a path that cannot even be looked at.
+
+    Not `Path.is_file()`: it raises on errors other than "no such file" (a DWARF path too long for the
+    system, a directory that may not be searched), and a path from the module must only ever be not found.
+    """
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 OUTSIDE_ROOTS, NOT_FOUND, TOO_LARGE, UNREADABLE = "outside_roots", "not_found", "too_large", "unreadable"
 """Why a source file was not shown (SourceMissing.kind); the front end adds what the user can do."""
@@ -88,7 +102,8 @@ class SourceRoots:
                 continue
             if not any(real == root or root in real.parents for root in self.roots):
                 continue
-            if real.is_file() and real.stat().st_size <= MAX_SOURCE_BYTES:
+            size = _regular_file_size(real)
+            if size is not None and size <= MAX_SOURCE_BYTES:
                 return real
         return None
 
@@ -109,9 +124,10 @@ class SourceRoots:
                 continue
             if any(real == root or root in real.parents for root in self.roots):
                 inside = True
-                if real.is_file() and real.stat().st_size > MAX_SOURCE_BYTES:
+                size = _regular_file_size(real)
+                if size is not None and size > MAX_SOURCE_BYTES:
                     return SourceMissing(file, TOO_LARGE, f"{file} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
-            elif real.is_file():
+            elif _regular_file_size(real) is not None:
                 return SourceMissing(file, OUTSIDE_ROOTS, f"{file} is outside the source roots, so it is not read")
         if inside:
             return SourceMissing(file, NOT_FOUND, f"{file} is not a readable file under the source roots")
