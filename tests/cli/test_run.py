@@ -186,3 +186,28 @@ def test_spec_traps_through_invoke_give_wasmtimes_kind(case: dict[str, Any]) -> 
 
     status, data = report("--invoke", case["func"], str(CORPUS / "spec" / case["module"]), *map(_cli_argument, case["args"]))
     assert status == 134 and data["trap"]["kind"] == case["wasmtime_trap_code"].lower()
+
+
+_THREE_MIB = r"""
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (func (export "_start") (local $n i32)
+    ;; one iovec at 0: 64 KiB of zero bytes from 1024, written 48 times to stdout (3 MiB)
+    (i32.store (i32.const 0) (i32.const 1024))
+    (i32.store (i32.const 4) (i32.const 65536))
+    (loop $more
+      (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $more (i32.lt_u (local.get $n) (i32.const 48))))))
+"""
+
+
+def test_output_past_what_is_passed_through_is_said_in_the_text_report(tmp_path: Path) -> None:
+    module = tmp_path / "three_mib.wasm"
+    module.write_bytes(wat(_THREE_MIB))
+    result = run_cli("run", str(module))
+    assert result.status == 0, result.stderr
+    assert len(result.stdout) == 1 << 20  # what was passed through
+    assert "stdout: 2 MiB more not shown (the first 1 MiB of each stream is passed through)" in result.stderr
+    assert "stderr:" not in result.stderr

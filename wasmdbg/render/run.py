@@ -69,6 +69,10 @@ class RunView:
         if r.cpu_time_s is not None:
             wall = f" in {r.duration_s:.2f} s" if r.duration_s is not None else ""
             yield Text(f"cpu: {r.cpu_time_s:.2f} s{wall} (the guest's thread, compilation excluded)")
+        for stream, dropped in (("stdout", r.stdout_dropped), ("stderr", r.stderr_dropped)):
+            if dropped:  # else a cut-off output reads as all the guest printed
+                yield Text(f"{stream}: {describe_bytes(dropped)} more not shown (the first "
+                           f"{describe_bytes(p.OUTPUT_LIMIT)} of each stream is passed through)", style="yellow")
         limits = ", ".join(f"{k}={v}" for k, v in r.limits.to_json().items() if v is not None)
         yield Text(f"limits: {limits or 'none'}", style="dim")
         for note in r.notes:

@@ -5,7 +5,8 @@ API; the bindings are not thread-safe), so they live here and the debugger talks
 over a pipe in the typed protocol of `runner.protocol`: requests on stdin, events and replies on
 stdout. Guest output never reaches the terminal: wasmtime writes it to files in the private
 directory the parent made, which the agent unlinks as soon as both sides have them open (so
-nothing is left behind even if both processes are killed), and forwards, bounded, as events.
+nothing is left behind even if both processes are killed), and forwards, bounded, as events;
+past that bound the files are truncated, so their disk use stays bounded too.
 
 Threads: the main thread reads requests; one runner thread compiles and runs the guest. Reads of
 the store while the guest runs happen on the guest's own thread, at an epoch check.
@@ -24,8 +25,7 @@ from typing import IO, Any
 
 from wasmdbg.runner import protocol as p
 
-OUTPUT_LIMIT = 1 << 20
-"""Bytes of each output stream forwarded; the rest is counted as dropped."""
+OUTPUT_LIMIT = p.OUTPUT_LIMIT
 MAX_READ = 1 << 20
 """Largest memory read one request may ask for."""
 
@@ -48,7 +48,7 @@ class _Channel:
 
 
 class _OutputPump:
-    """Forwards what the guest wrote to its output files, up to OUTPUT_LIMIT bytes per stream."""
+    """Forwards what the guest wrote to its output files, up to OUTPUT_LIMIT bytes per stream; the rest is counted."""
 
     def __init__(self, channel: _Channel, files: dict[str, IO[bytes]]) -> None:
         self._channel = channel
@@ -71,6 +71,12 @@ class _OutputPump:
                 if data:
                     self.sent[stream] += len(data)
                     self._channel.send(p.Output(stream, data))
+                if self.sent[stream] >= OUTPUT_LIMIT:
+                    # Past the limit the file is only counted, so free its disk space: else a guest
+                    # writing in a loop fills the disk (hundreds of MB a second), invisibly, as the
+                    # file is unlinked. wasmtime's descriptor has its own offset (no O_APPEND), so
+                    # its next write lands there past a hole: st_size keeps counting every byte.
+                    os.ftruncate(f.fileno(), 0)
 
 
 @dataclass
@@ -183,7 +189,8 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         detail = " ".join(str(error).split())[:300]
         channel.send(p.Finished(p.Outcome(p.ERROR, message=f"the sandbox could not be set up: {detail}")))
         return
-    files: dict[str, IO[bytes]] = {stream: open(path, "rb") for stream, path in paths.items()}  # noqa: SIM115
+    # Read-write: past OUTPUT_LIMIT the pump truncates them (see `_OutputPump.pump`).
+    files: dict[str, IO[bytes]] = {stream: open(path, "r+b") for stream, path in paths.items()}  # noqa: SIM115
     for path in paths.values():
         os.unlink(path)  # wasmtime and the pump hold them open; nothing remains on disk
     pump = _OutputPump(channel, files)

@@ -29,6 +29,9 @@ EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR = (
 )  # fmt: skip
 OUTCOMES = (EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR)
 
+OUTPUT_LIMIT = 1 << 20
+"""Bytes of each of the guest's output streams the agent forwards; the rest is counted (`Finished.*_dropped`)."""
+
 # Why a run could not start (Outcome.error_kind): each gets its own hint from the front end.
 NO_START, NO_EXPORT, ARITY, BAD_ARGUMENT, MISSING_IMPORT, COMPILE, AGENT_FAILURE = (
     "no_start", "no_export", "arity", "bad_argument", "missing_import", "compile", "agent_failure",
