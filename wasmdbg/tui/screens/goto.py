@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from wasmdbg.tui.widgets.paste_area import SafeInput
+
 
 def parse_address(text: str) -> int | None:
     """`0x1f00`, `1f00h`, `7936` → the address; None if it is not one."""
@@ -32,7 +34,7 @@ class GotoScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="goto-box"):
             yield Label("Go to address in linear memory (0x1f00 or 7936):")
-            yield Input(placeholder="0x…", id="goto-input")
+            yield SafeInput(placeholder="0x…", id="goto-input")
             yield Label("", id="goto-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from wasmdbg.inspection.module_info import ModuleInfo
 from wasmdbg.render.module import plain
 from wasmdbg.symbols.demangle import demangle
+from wasmdbg.tui.widgets.paste_area import SafeInput
 from wasmdbg.tui.widgets.row_table import Column, RowTable
 from wasmdbg.wasm.code import FunctionBody
 from wasmdbg.wasm.entities import FUNC
@@ -173,7 +174,7 @@ class FunctionBrowser(Vertical):
         """Whether the worker has listed the functions (until then the table says it is listing them)."""
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield SafeInput(
             placeholder="filter: a name (demangled or raw), an index, or a 0x module offset", id="function-filter"
         )
         yield RowTable(COLUMNS, empty=f"listing {self.info.module.function_count:,} functions…", id="function-list")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -99,3 +99,12 @@ class PasteArea(TextArea):
         """Replace the document (the `text` setter comes here too), kept inert and bounded."""
         self.cut = None
         super().load_text(self._bounded(text))
+
+
+class SafeInput(Input):
+    """An Input whose value holds no terminal controls: Textual's Input draws a pasted ESC, C1 or bidi
+    override as it is (checked against Textual 8.2), so they become stand-ins as in `PasteArea`."""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        # Typing, `insert` and a paste all pass here.
+        super().replace(shown_safely(text), start, end)
