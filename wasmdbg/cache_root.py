@@ -26,3 +26,22 @@ def cache_root() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("wasmdbg"))
+
+
+def private_directory(path: Path) -> bool:
+    """Make `path` (mode 0700 where it is created) and say whether it and its parent are private.
+
+    Private: owned by this user and writable by nobody else. wasmtime loads *compiled machine code*
+    from its cache, so a cache directory another user can write to would let them run code as this
+    user; such a directory is not used (the run compiles instead). A symlink is followed: what
+    counts is the directory that would be written.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in (path, path.parent):
+            status = folder.stat()
+            if status.st_uid != os.geteuid() or status.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True

@@ -4,7 +4,8 @@ Compiling a large module takes most of a short run (half a second for a 4 MB SQL
 every run compiles the same bytes with the same engine settings; wasmtime can keep the compiled
 code on disk, keyed by both. Its Config takes a TOML file naming the directory, so wasmdbg writes
 one beside the cache, in wasmdbg's cache directory (`wasmdbg.cache_root`). A cache that cannot be
-set up never fails a run: it runs uncached.
+set up never fails a run: it runs uncached; so does one that is not private to the user, since
+wasmtime runs the machine code it finds there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wasmdbg.cache_root import CACHE_ENV, cache_root
+from wasmdbg.cache_root import CACHE_ENV, cache_root, private_directory
 from wasmdbg.wasm.files import write_whole
 
 __all__ = ["CACHE_ENV", "compile_cache_dir", "config_text", "enable", "write_config"]
@@ -39,8 +40,9 @@ def write_config() -> str | None:
     directory = compile_cache_dir()
     path = directory.parent / "wasmtime-cache.toml"
     text = config_text(directory)
+    if not private_directory(directory):
+        return None  # compiled code others could have written is never loaded: run uncached
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         try:
             if path.read_text(encoding="utf-8") == text:
                 return str(path)

@@ -69,3 +69,22 @@ def test_wasmtime_accepts_the_configuration_wasmdbg_writes(tmp_path: Path, monke
     assert cache.enable(wasmtime.Config())
     assert cache.compile_cache_dir() == odd / "wasmtime"
 
+
+
+@pytest.mark.parametrize("loose", ["root", "wasmtime"])
+def test_a_cache_dir_others_can_write_is_never_used(loose: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # wasmtime runs the machine code it finds in its cache: a directory another user may write to
+    # would let them run code as this user, so the run compiles instead and stores nothing there.
+    root = tmp_path / "shared-cache"
+    (root / "wasmtime").mkdir(parents=True)
+    (root if loose == "root" else root / "wasmtime").chmod(0o777 if loose == "root" else 0o770)
+    monkeypatch.setenv(cache.CACHE_ENV, str(root))
+    assert cache.write_config() is None and not cache.enable(wasmtime.Config())
+    assert _run().outcome.outcome in (p.EXITED, p.RETURNED)
+    assert not _cached_files(root) and not (root / "wasmtime-cache.toml").exists()
+
+
+def test_a_cache_dir_wasmdbg_creates_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "new"))
+    assert cache.write_config() is not None
+    assert (tmp_path / "new" / "wasmtime").stat().st_mode & 0o077 == 0
