@@ -238,7 +238,7 @@ def test_gigabytes_of_output_end_at_the_timeout_without_filling_the_disk(tmp_pat
     forwarded, dropped = str(report["stdout"]), report["stdout_dropped"]
     assert isinstance(dropped, int)
     assert forwarded == "A" * MIB, len(forwarded)  # the agent forwards 1 MiB; the rest is counted
-    assert dropped > 4 * DISK_BOUND, f"the guest wrote only {dropped} bytes: too few to tell"
+    assert dropped > 2 * DISK_BOUND, f"the guest wrote only {dropped} bytes: too few to tell"  # 43 MB/s suffice
     assert on_disk <= DISK_BOUND, f"the guest's output took {on_disk / MIB:.0f} MiB of disk (it wrote {dropped / MIB:.0f} MiB)"
     assert result.peak_mib < RSS_ALLOWANCE_MIB, f"peak RSS {result.peak_mib:.0f} MiB"
 

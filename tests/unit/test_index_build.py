@@ -223,3 +223,11 @@ def test_progress_module_uses_the_standard_library_only() -> None:
     code = "import sys, wasmdbg.dwarf.progress; print(sorted(m for m in sys.modules if m.startswith(('elftools', 'wasmdbg.'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['wasmdbg.dwarf', 'wasmdbg.dwarf.progress']"
+
+
+def test_a_build_out_of_memory_says_so_in_one_line() -> None:
+    # 140 MiB of address space lets the child start and read (120 does here), not build panic.O0's
+    # index (200 does): the reason must be the child's own line, whatever the dying interpreter printed.
+    with pytest.raises(DwarfBuildError) as raised:
+        build_index_bytes(_sections(PANIC), memory_bytes=140 << 20)
+    assert str(raised.value) == "reading the DWARF needed more than 140 MiB of memory"

@@ -283,7 +283,7 @@ def _child() -> int:
     from wasmdbg.dwarf.split import SplitFiles
 
     report = _ProgressWriter(os.environ.get(_PROGRESS_FD_ENV, ""))
-    out_of_memory = f"reading the DWARF needed more than {limit >> 20} MiB of memory\n".encode()
+    out_of_memory = f"\nreading the DWARF needed more than {limit >> 20} MiB of memory\n".encode()
     try:
         sections = decode_sections(sys.stdin.buffer.read())
         tables = build_tables(load_dwarf(sections), sections, SplitFiles.from_env(), progress=report)
@@ -302,7 +302,9 @@ def _child() -> int:
     else:
         return 0
     os.write(2, out_of_memory)  # formatted up front, while there was memory to format it
-    return 1
+    # Out at once: an orderly exit still short of memory prints "Exception ignored in ..." after
+    # the line above, and the parent takes the last line as the reason.
+    os._exit(1)
 
 
 class _ProgressWriter:
