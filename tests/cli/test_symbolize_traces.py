@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -209,3 +210,31 @@ def test_a_real_node_trace_gives_the_frames_of_address_mode(module: str) -> None
     for record in records:
         direct = run_cli("symbolize", "--format", "json", str(BUILD / module), str(record["module_offset"]))
         assert record["frames"] == json.loads(direct.stdout)["frames"]
+
+
+def _cut_trace(frames: int) -> str:
+    """A wasmtime trace of `frames` real divzero.O0 frames (wasmtime prints at most 20: it was cut)."""
+    real = ((0x29D, "quotient"), (0x22E, "compute_ratio"), (0x305, "average_per_bucket"), (0x3ED, "main"))
+    lines = [f"  {n:>5}: {real[n % 4][0]:#x} - <unknown>!{real[n % 4][1]}" for n in range(frames)]
+    return "Error: wasm trap: call stack exhausted\nwasm backtrace:\n" + "\n".join(lines) + "\nafter the trace\n"
+
+
+@pytest.mark.parametrize("through", ["in-process", "pipe"])
+def test_a_cut_trace_is_said_to_be_cut_once_under_its_last_frame_and_in_every_json_frame(
+    through: str, tmp_path: Path
+) -> None:
+    paste = tmp_path / "trace.log"
+    paste.write_text(_cut_trace(22))
+    module = str(SAMPLES / "build" / "divzero.O0.wasm")
+    if through == "pipe":  # the byte-for-byte path (stdout a pipe), not only the in-memory one
+        out = subprocess.run([sys.executable, "-m", "wasmdbg", "symbolize", module, "--input", str(paste)],
+                             capture_output=True, check=True).stdout.decode()  # fmt: skip
+    else:
+        out = run_cli("symbolize", module, "--input", str(paste)).stdout
+    lines = out.splitlines()
+    notes = [n for n, line in enumerate(lines) if "probably truncated" in line]
+    last_frame = max(n for n, line in enumerate(lines) if line.lstrip().startswith("21:"))
+    assert len(notes) == 1 and last_frame < notes[0] < lines.index("after the trace"), out
+    assert out.count("↳ quotient") == 6  # every frame still symbolized
+    frames = [json.loads(line) for line in run_cli("symbolize", "--format", "json", module, "--input", str(paste)).stdout.splitlines()]
+    assert len(frames) == 22 and all(any("probably truncated" in w for w in f["warnings"]) for f in frames)

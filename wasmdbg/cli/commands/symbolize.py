@@ -229,7 +229,7 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
         env.stderr.write("wasmdbg symbolize: error: --debug-file and --dwp need a MODULE\n")
         return ExitStatus.USAGE
     from wasmdbg.cli.streaming import input_lines
-    from wasmdbg.render.pasted import filter_lines
+    from wasmdbg.render.pasted import filter_lines, filter_pieces
     from wasmdbg.session.streaming import Settled, StreamAnnotator
 
     symbolizer = None
@@ -254,13 +254,12 @@ def _run_pasted(args: argparse.Namespace, env: Environment) -> ExitStatus:
                 env.stdout.write(piece)
         else:
             chunks = []
-            for line in settled.lines:
+            for line, copied, added in filter_pieces(settled.lines, describe):
                 raw = raw_lines.popleft() if raw_lines else None
-                copied, *added = filter_lines((line,), describe)
                 if raw is not None:
                     copied = copied[len(line.text) :]  # the newline, if any
                     chunks.append(raw)
-                chunks += [piece.encode() for piece in (copied, *added)]
+                chunks += [copied.encode(), added.encode()]
             binary.write(b"".join(chunks))
         if settled.lines or settled.frames:
             (binary or env.stdout).flush()  # a log filter: each line as soon as it is settled
