@@ -46,6 +46,20 @@ def wat(text: str) -> bytes:
     return result.stdout
 
 
+# Reads up to 64 bytes of stdin and writes them to stdout.
+ECHO_WAT = r"""
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 64))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 4) (i32.load (i32.const 8)))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"""
+
+
 def sample_manifest() -> list[dict[str, object]]:
     """The sample modules and their verified expectations (sample_modules/manifest.json)."""
     return json.loads((SAMPLES / "manifest.json").read_text())

@@ -28,21 +28,25 @@ from pathlib import Path
 from textual.app import App
 
 from tests.fixtures.hostile_dwarf import (
+    AttrValue,
     DW_AT_comp_dir,
     DW_AT_high_pc,
     DW_AT_name,
     DW_FORM_data4,
     DW_FORM_string,
-    AttrValue,
     Function,
     Raw,
     Unit,
+    code_bodies,
     compile_unit,
     custom_section,
     encode_info,
     line_program,
+    name_map,
+    string,
     subprogram,
-    uleb,
+    wat_string,
+    with_file_name,
 )
 from tests.helpers import wat
 
@@ -93,57 +97,16 @@ GUEST_META = ("pwned", "etc/passwd", "evil.example", "app.quit")
 # -- the module -------------------------------------------------------------------------------------
 
 
-def _wat_string(raw: bytes) -> str:
-    return '"' + "".join(f"\\{byte:02x}" for byte in raw) + '"'
 
 
-def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
 
 
-def _code_bodies(module: bytes) -> tuple[int, list[tuple[int, int]]]:
-    """The code section's contents offset, and each body's (size field, end) as code offsets."""
-    pos = 8
-    while pos < len(module):
-        section_id = module[pos]
-        size, pos = _read_uleb(module, pos + 1)
-        if section_id == 10:
-            count, at = _read_uleb(module, pos)
-            bodies = []
-            for _ in range(count):
-                start = at
-                body_size, at = _read_uleb(module, at)
-                at += body_size
-                bodies.append((start - pos, at - pos))
-            return pos, bodies
-        pos += size
-    raise AssertionError("no code section")
 
 
-def _string(raw: bytes) -> bytes:
-    return uleb(len(raw)) + raw
 
 
-def _name_map(names: dict[int, bytes]) -> bytes:
-    return uleb(len(names)) + b"".join(uleb(i) + _string(n) for i, n in sorted(names.items()))
 
 
-def _with_file_name(line: bytes, name: bytes) -> bytes:
-    """The fixture's line program with its one file renamed to `name` (unit and header lengths fixed up)."""
-    old = b"hostile.c\x00"
-    assert line.count(old) == 1
-    out = bytearray(line.replace(old, name + b"\x00"))
-    delta = len(name) + 1 - len(old)
-    struct.pack_into("<I", out, 0, struct.unpack_from("<I", out, 0)[0] + delta)  # unit_length
-    struct.pack_into("<I", out, 6, struct.unpack_from("<I", out, 6)[0] + delta)  # header_length
-    return bytes(out)
 
 
 @cache
@@ -153,15 +116,15 @@ def hostile_module() -> bytes:
     write = "(drop (call 0 (i32.const {}) (i32.const 0) (i32.const 1) (i32.const 8)))"
     text = f"""(module
       (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
-      (import {_wat_string(valid("imod"))} {_wat_string(valid("ifield"))} (func))
+      (import {wat_string(valid("imod"))} {wat_string(valid("ifield"))} (func))
       (memory (export "memory") 1)
-      (global (export {_wat_string(valid("gexport"))}) (mut i32) (i32.const 7))
+      (global (export {wat_string(valid("gexport"))}) (mut i32) (i32.const 7))
       (func (export "_start") (call 4))
-      (func (export {_wat_string(valid("export"))}) {iovec} {write.format(1)} {write.format(2)} unreachable)
+      (func (export {wat_string(valid("export"))}) {iovec} {write.format(1)} {write.format(2)} unreachable)
       (func (call 3))
-      (data (i32.const 64) {_wat_string(GUEST_OUTPUT)}))"""
+      (data (i32.const 64) {wat_string(GUEST_OUTPUT)}))"""
     base = wat(text)
-    _, bodies = _code_bodies(base)
+    _, bodies = code_bodies(base)
     trap_lo, trap_hi = bodies[1]
     trap_offset = trap_hi - 2  # `unreachable`, then `end` (no locals: a 1-byte size, an empty vector)
     trapper = Function(3, "trapper", 1, trap_lo, trap_hi, ((trap_lo + 2, 2), (trap_offset, 7)))
@@ -174,10 +137,10 @@ def hostile_module() -> bytes:
     sub = root.children[0]  # type: ignore[index]
     sub.attrs = [(at, DW_FORM_string, Raw(DWARF_NAME + b"\0")) if at == DW_AT_name else (at, form, value)
                  for at, form, value in sub.attrs]  # fmt: skip
-    dwarf = {**encode_info([Unit(root)]).sections(), ".debug_line": _with_file_name(line_program([trapper]), FILE_NAME)}
+    dwarf = {**encode_info([Unit(root)]).sections(), ".debug_line": with_file_name(line_program([trapper]), FILE_NAME)}
     functions = {0: b"fd_write", 1: named("import_fn"), 2: START_NAME, 3: TRAP_NAME, 4: BIG_NAME}
-    names = (b"\x00" + _string(_string(named("module"))) + b"\x01" + _string(_name_map(functions))
-             + b"\x07" + _string(_name_map({0: GLOBAL_NAME})) + b"\x09" + _string(_name_map({0: DATA_NAME})))  # fmt: skip
+    names = (b"\x00" + string(string(named("module"))) + b"\x01" + string(name_map(functions))
+             + b"\x07" + string(name_map({0: GLOBAL_NAME})) + b"\x09" + string(name_map({0: DATA_NAME})))  # fmt: skip
     extra = [custom_section("name", names), custom_section(f"sec:{HOSTILE}", b"x")]
     extra += [custom_section(name, payload) for name, payload in dwarf.items()]
     return base + b"".join(extra)

@@ -22,7 +22,7 @@ import pytest
 
 from tests.adversarial.harness import HANG_BOUND_S, Guarded, assert_contained, guarded
 from tests.adversarial.test_engine_failure import gone, launched
-from tests.helpers import SAMPLES, wat
+from tests.helpers import ECHO_WAT, SAMPLES, wat
 
 MIB = 1 << 20
 TRAP = 134
@@ -150,19 +150,6 @@ def test_a_spin_ends_when_its_fuel_is_spent(tmp_path: Path) -> None:
 
 # -- blocking reads -------------------------------------------------------------------------------
 
-# Reads up to 64 bytes of stdin and writes them to stdout.
-ECHO = r"""
-(module
-  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 64))
-    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (i32.store (i32.const 4) (i32.load (i32.const 8)))
-    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
-"""
-
 
 def _assert_ended_by_wasmdbg_at_the_timeout(result: Guarded, agents: set[int]) -> None:
     assert_contained(result, {TRAP}, max_stderr_lines=0)
@@ -179,7 +166,7 @@ def test_a_guest_blocked_on_a_fifo_stdin_ends_at_the_timeout(writer: bool, tmp_p
     os.mkfifo(fifo)
     held = os.open(fifo, os.O_RDWR | os.O_NONBLOCK) if writer else None
     try:
-        with launched("run", "--format", "json", "-W", "timeout=2s", "--stdin", str(fifo), str(_module(tmp_path, "echo", ECHO))) as run:
+        with launched("run", "--format", "json", "-W", "timeout=2s", "--stdin", str(fifo), str(_module(tmp_path, "echo", ECHO_WAT))) as run:
             run.running_agent(started=writer)  # without a writer, the agent never gets as far as the output files
             result = run.finish()
             _assert_ended_by_wasmdbg_at_the_timeout(result, run.seen)
@@ -189,7 +176,7 @@ def test_a_guest_blocked_on_a_fifo_stdin_ends_at_the_timeout(writer: bool, tmp_p
 
 
 def test_a_guest_blocked_on_wasmdbgs_own_stdin_pipe_ends_at_the_timeout(tmp_path: Path) -> None:
-    module = _module(tmp_path, "echo", ECHO)
+    module = _module(tmp_path, "echo", ECHO_WAT)
     with launched("run", "--format", "json", "-W", "timeout=2s", "--stdin", "-", str(module), stdin=subprocess.PIPE) as run:
         run.running_agent()
         result = run.finish()  # the pipe is still open: nothing was written, nothing closed

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.adversarial.harness import Guarded, assert_contained, guarded
+from tests.fixtures.hostile_dwarf import read_uleb, uleb
 from tests.helpers import SAMPLES
 
 MODULE = SAMPLES / "build" / "divzero.O0.wasm"
@@ -74,24 +75,8 @@ def _opened_or_refused(result: Guarded, *, json_format: bool) -> dict[str, Any] 
 # -- coredumps --------------------------------------------------------------------------------------
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 @dataclass(frozen=True)
@@ -109,10 +94,10 @@ class Section:
 def _sections(data: bytes) -> list[Section]:
     out, pos = [], 8
     while pos < len(data):
-        size, payload = _leb(data, pos + 1)
+        size, payload = read_uleb(data, pos + 1)
         name = ""
         if data[pos] == 0:
-            length, at = _leb(data, payload)
+            length, at = read_uleb(data, payload)
             name = data[at : at + length].decode()
         out.append(Section(data[pos], name, pos, payload, payload + size))
         pos = payload + size
@@ -126,19 +111,19 @@ def _section(data: bytes, key: int | str) -> Section:
 def _replace(data: bytes, section: Section, at: int, old_end: int, new: bytes) -> bytes:
     """Replace data[at:old_end] (inside `section`'s payload) by `new`, keeping the section's size true."""
     payload = data[section.payload : at] + new + data[old_end : section.end]
-    return data[: section.start + 1] + _uleb(len(payload)) + payload + data[section.end :]
+    return data[: section.start + 1] + uleb(len(payload)) + payload + data[section.end :]
 
 
 def _lying_section_size(data: bytes, key: int | str) -> bytes:
     section = _section(data, key)
-    return data[: section.start + 1] + _uleb(0xFFFF_FFF0) + data[section.payload :]
+    return data[: section.start + 1] + uleb(0xFFFF_FFF0) + data[section.payload :]
 
 
 def _lying_first_count(data: bytes, key: int) -> bytes:
     """The section's item count (its first LEB) claims 2**32-1 items."""
     section = _section(data, key)
-    _, after = _leb(data, section.payload)
-    return _replace(data, section, section.payload, after, _uleb(0xFFFF_FFFF))
+    _, after = read_uleb(data, section.payload)
+    return _replace(data, section, section.payload, after, uleb(0xFFFF_FFFF))
 
 
 def _memory_pages(pages: int, flags: int = 0) -> Callable[[bytes], bytes]:
@@ -146,10 +131,10 @@ def _memory_pages(pages: int, flags: int = 0) -> Callable[[bytes], bytes]:
 
     def mutate(data: bytes) -> bytes:
         section = _section(data, 5)
-        count, at = _leb(data, section.payload)
+        count, at = read_uleb(data, section.payload)
         assert count == 1 and data[at] == 0, "the sample's dump has one memory with no maximum"
-        _, after = _leb(data, at + 1)
-        return _replace(data, section, at, after, bytes([flags]) + _uleb(pages))
+        _, after = read_uleb(data, at + 1)
+        return _replace(data, section, at, after, bytes([flags]) + uleb(pages))
 
     return mutate
 
@@ -157,24 +142,24 @@ def _memory_pages(pages: int, flags: int = 0) -> Callable[[bytes], bytes]:
 def _lying_segment_size(data: bytes) -> bytes:
     """The first data segment claims 2**32-1 bytes (it holds a few thousand)."""
     section = _section(data, 11)
-    _, at = _leb(data, section.payload)  # segment count
-    mode, at = _leb(data, at)
+    _, at = read_uleb(data, section.payload)  # segment count
+    mode, at = read_uleb(data, at)
     assert mode == 0 and data[at] == 0x41, "an active segment at an i32.const offset"
-    _, at = _leb(data, at + 1)
+    _, at = read_uleb(data, at + 1)
     assert data[at] == 0x0B
-    _, after = _leb(data, at + 1)
-    return _replace(data, section, at + 1, after, _uleb(0xFFFF_FFFF))
+    _, after = read_uleb(data, at + 1)
+    return _replace(data, section, at + 1, after, uleb(0xFFFF_FFFF))
 
 
 def _lying_frame_count(data: bytes) -> bytes:
     """`corestack`: thread-info 0x00, thread name, then a frame count claiming 2**32-1 frames."""
     section = _section(data, "corestack")
-    length, at = _leb(data, section.payload)
+    length, at = read_uleb(data, section.payload)
     at += length  # past the section's name
     assert data[at] == 0
-    length, at = _leb(data, at + 1)
-    _, after = _leb(data, at + length)
-    return _replace(data, section, at + length, after, _uleb(0xFFFF_FFFF))
+    length, at = read_uleb(data, at + 1)
+    _, after = read_uleb(data, at + length)
+    return _replace(data, section, at + length, after, uleb(0xFFFF_FFFF))
 
 
 CORE_LIES: dict[str, Callable[[bytes], bytes]] = {

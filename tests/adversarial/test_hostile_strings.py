@@ -38,23 +38,34 @@ from typing import Any
 
 import pytest
 
-from tests.adversarial.harness import HANG_BOUND_S, MEMORY_BOUND_MIB, Guarded, assert_contained, guarded
+from tests.adversarial.harness import (
+    HANG_BOUND_S,
+    MEMORY_BOUND_MIB,
+    Guarded,
+    assert_contained,
+    guarded,
+)
 from tests.fixtures.hostile_dwarf import (
+    AttrValue,
     DW_AT_comp_dir,
     DW_AT_high_pc,
     DW_AT_name,
     DW_FORM_data4,
     DW_FORM_string,
-    AttrValue,
     Function,
     Raw,
     Unit,
+    code_bodies,
     compile_unit,
     custom_section,
     encode_info,
     line_program,
+    name_map,
+    string,
     subprogram,
     uleb,
+    wat_string,
+    with_file_name,
 )
 from tests.helpers import wat
 
@@ -108,57 +119,16 @@ SHOWN = ("\\x1b[2J", "\\x1b]0;pwned-title\\x07", "\\x1b]52;c;aGFja2Vk\\x07", "\\
 # -- the module -------------------------------------------------------------------------------------
 
 
-def _wat_string(raw: bytes) -> str:
-    return '"' + "".join(f"\\{byte:02x}" for byte in raw) + '"'
 
 
-def _code_bodies(module: bytes) -> tuple[int, list[tuple[int, int]]]:
-    """The code section's contents offset and each body's (start of its size field, end), as code offsets."""
-    pos = 8
-    while pos < len(module):
-        section_id, pos = module[pos], pos + 1
-        size, pos = _read_uleb(module, pos)
-        if section_id == 10:
-            count, at = _read_uleb(module, pos)
-            bodies = []
-            for _ in range(count):
-                start = at
-                body_size, at = _read_uleb(module, at)
-                at += body_size
-                bodies.append((start - pos, at - pos))
-            return pos, bodies
-        pos += size
-    raise AssertionError("no code section")
 
 
-def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
 
 
-def _name_map(names: dict[int, bytes]) -> bytes:
-    return uleb(len(names)) + b"".join(uleb(i) + uleb(len(n)) + n for i, n in sorted(names.items()))
 
 
-def _string(raw: bytes) -> bytes:
-    return uleb(len(raw)) + raw
 
 
-def _with_file_name(line: bytes, name: bytes) -> bytes:
-    """The fixture's line program with its one file entry renamed to `name` (its lengths fixed up)."""
-    old = b"hostile.c\x00"
-    assert line.count(old) == 1
-    out = bytearray(line.replace(old, name + b"\x00"))
-    delta = len(name) + 1 - len(old)
-    struct.pack_into("<I", out, 0, struct.unpack_from("<I", out, 0)[0] + delta)  # unit_length
-    struct.pack_into("<I", out, 6, struct.unpack_from("<I", out, 6)[0] + delta)  # header_length
-    return bytes(out)
 
 
 @dataclass(frozen=True)
@@ -177,14 +147,14 @@ def hostile_module() -> HostileModule:
     write = "(drop (call 0 (i32.const {}) (i32.const 0) (i32.const 1) (i32.const 8)))"
     text = f"""(module
       (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
-      (import {_wat_string(valid("imod"))} {_wat_string(valid("ifield"))} (func))
+      (import {wat_string(valid("imod"))} {wat_string(valid("ifield"))} (func))
       (memory (export "memory") 1)
       (func (export "_start") (call 4))
-      (func (export {_wat_string(valid("export"))}) {iovec} {write.format(1)} {write.format(2)} unreachable)
+      (func (export {wat_string(valid("export"))}) {iovec} {write.format(1)} {write.format(2)} unreachable)
       (func (call 3))
-      (data (i32.const 64) {_wat_string(GUEST_OUTPUT)}))"""
+      (data (i32.const 64) {wat_string(GUEST_OUTPUT)}))"""
     base = wat(text)
-    code_offset, bodies = _code_bodies(base)
+    code_offset, bodies = code_bodies(base)
     (start_lo, _), (trap_lo, trap_hi), (big_lo, _) = bodies
     # Each body here has no locals: its size field (1 byte), the empty locals vector, then code.
     trap_offset = trap_hi - 2  # `unreachable`, then `end`
@@ -200,14 +170,14 @@ def hostile_module() -> HostileModule:
     sub.attrs = [(at, DW_FORM_string, Raw(DWARF_NAME + b"\0")) if at == DW_AT_name else (at, form, value)
                  for at, form, value in sub.attrs]  # fmt: skip
     encoded = encode_info([Unit(root)])
-    dwarf = {**encoded.sections(), ".debug_line": _with_file_name(line_program([trapper]), FILE_NAME)}
-    names = b"\x00" + _string(_string(named("module"))) + b"\x01" + _string(
-        _name_map({0: b"fd_write", 1: named("import_fn"), 2: START_NAME, 3: TRAP_NAME, 4: BIG_NAME})
+    dwarf = {**encoded.sections(), ".debug_line": with_file_name(line_program([trapper]), FILE_NAME)}
+    names = b"\x00" + string(string(named("module"))) + b"\x01" + string(
+        name_map({0: b"fd_write", 1: named("import_fn"), 2: START_NAME, 3: TRAP_NAME, 4: BIG_NAME})
     )
-    producers = uleb(2) + _string(b"language") + uleb(1) + _string(named("lang")) + _string(named("v"))
-    producers += _string(HOSTILE.encode()) + uleb(1) + _string(named("tool")) + _string(b"1")
+    producers = uleb(2) + string(b"language") + uleb(1) + string(named("lang")) + string(named("v"))
+    producers += string(HOSTILE.encode()) + uleb(1) + string(named("tool")) + string(b"1")
     extra = [custom_section("name", names), custom_section("producers", producers),
-             custom_section("sourceMappingURL", _string(named("map"))), custom_section(f"sec:{HOSTILE}", b"x")]  # fmt: skip
+             custom_section("sourceMappingURL", string(named("map"))), custom_section(f"sec:{HOSTILE}", b"x")]  # fmt: skip
     extra += [custom_section(name, payload) for name, payload in dwarf.items()]
     data = base + b"".join(extra)
     return HostileModule(data, code_offset + trap_offset, (code_offset + start_lo + 2, code_offset + big_lo + 2))

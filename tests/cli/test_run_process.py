@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SAMPLES, run_cli, wat
-from tests.unit.session.test_live_run import ECHO
+from tests.helpers import ECHO_WAT, ROOT, SAMPLES, run_cli, wat
 
 BUILD = SAMPLES / "build"
 
@@ -28,7 +27,7 @@ def wasmdbg(*argv: str, stdin: bytes | None = None, timeout: float = 120) -> sub
 @pytest.fixture
 def echo(tmp_path: Path) -> Path:
     module = tmp_path / "echo.wasm"
-    module.write_bytes(wat(ECHO))
+    module.write_bytes(wat(ECHO_WAT))
     return module
 
 

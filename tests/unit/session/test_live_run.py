@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLES, wat
+from tests.helpers import ECHO_WAT, SAMPLES, wat
 from wasmdbg.errors import WasmdbgError
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import RunLimits
@@ -20,24 +20,11 @@ from wasmdbg.session.live import LiveRun, RunCancelledError, RunRequest
 
 BUILD = SAMPLES / "build"
 
-# Reads up to 64 bytes of stdin and writes them to stdout.
-ECHO = r"""
-(module
-  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 64))
-    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (i32.store (i32.const 4) (i32.load (i32.const 8)))
-    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
-"""
-
 
 @pytest.fixture
 def echo(tmp_path: Path) -> Path:
     module = tmp_path / "echo.wasm"
-    module.write_bytes(wat(ECHO))
+    module.write_bytes(wat(ECHO_WAT))
     return module
 
 
