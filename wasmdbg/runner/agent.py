@@ -25,7 +25,6 @@ from typing import IO, Any
 
 from wasmdbg.runner import protocol as p
 
-OUTPUT_LIMIT = p.OUTPUT_LIMIT
 MAX_READ = 1 << 20
 """Largest memory read one request may ask for."""
 
@@ -48,7 +47,7 @@ class _Channel:
 
 
 class _OutputPump:
-    """Forwards what the guest wrote to its output files, up to OUTPUT_LIMIT bytes per stream; the rest is counted."""
+    """Forwards what the guest wrote to its output files, up to p.OUTPUT_LIMIT bytes per stream; the rest is counted."""
 
     def __init__(self, channel: _Channel, files: dict[str, IO[bytes]]) -> None:
         self._channel = channel
@@ -64,14 +63,14 @@ class _OutputPump:
                 start = f.tell()
                 if size <= start:
                     continue
-                room = max(0, OUTPUT_LIMIT - self.sent[stream])
+                room = max(0, p.OUTPUT_LIMIT - self.sent[stream])
                 data = f.read(min(size - start, room))
                 f.seek(size)
                 self.dropped[stream] += size - start - len(data)
                 if data:
                     self.sent[stream] += len(data)
                     self._channel.send(p.Output(stream, data))
-                if self.sent[stream] >= OUTPUT_LIMIT:
+                if self.sent[stream] >= p.OUTPUT_LIMIT:
                     # Past the limit the file is only counted, so free its disk space: else a guest
                     # writing in a loop fills the disk (hundreds of MB a second), invisibly, as the
                     # file is unlinked. wasmtime's descriptor has its own offset (no O_APPEND), so
@@ -189,7 +188,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         detail = " ".join(str(error).split())[:300]
         channel.send(p.Finished(p.Outcome(p.ERROR, message=f"the sandbox could not be set up: {detail}")))
         return
-    # Read-write: past OUTPUT_LIMIT the pump truncates them (see `_OutputPump.pump`).
+    # Read-write: past p.OUTPUT_LIMIT the pump truncates them (see `_OutputPump.pump`).
     files: dict[str, IO[bytes]] = {stream: open(path, "r+b") for stream, path in paths.items()}  # noqa: SIM115
     for path in paths.values():
         os.unlink(path)  # wasmtime and the pump hold them open; nothing remains on disk

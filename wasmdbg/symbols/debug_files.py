@@ -10,7 +10,6 @@ ids when both carry one, else the same code section size and function count.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from wasmdbg.findings import (
     DEBUG_FILE_URL,
     Finding,
 )
+from wasmdbg.symbols.sources import regular_file_size
 from wasmdbg.text import printable
 from wasmdbg.runner.text_format import module_bytes
 from wasmdbg.wasm.module import WasmModule, read_module
@@ -92,11 +92,7 @@ def external_debug_path(module_path: str, name: str) -> tuple[Path | None, Findi
     candidate = (directory / name).resolve()
     if candidate.parent != directory and directory not in candidate.parents:
         return None, Finding(DEBUG_FILE_OUTSIDE, f"external_debug_info points outside the module's directory ({shown})")
-    try:
-        regular = stat.S_ISREG(candidate.stat().st_mode)
-    except OSError:  # absent, or a name too long to look up: Path.is_file() raises on the latter
-        regular = False
-    if not regular:
+    if regular_file_size(candidate) is None:  # absent, not a file, or a name too long to look up
         return None, Finding(DEBUG_FILE_MISSING, f"external_debug_info names {shown}, which is not beside the module")
     return candidate, None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 MAX_SOURCE_BYTES = 4 << 20
 
 
-def _regular_file_size(path: Path) -> int | None:
+def regular_file_size(path: Path) -> int | None:
     """The size of the regular file at `path`; None for anything else, or a path that cannot even be looked at.
 
     Not `Path.is_file()`: it raises on errors other than "no such file" (a DWARF path too long for the
@@ -102,7 +102,7 @@ class SourceRoots:
                 continue
             if not any(real == root or root in real.parents for root in self.roots):
                 continue
-            size = _regular_file_size(real)
+            size = regular_file_size(real)
             if size is not None and size <= MAX_SOURCE_BYTES:
                 return real
         return None
@@ -124,10 +124,10 @@ class SourceRoots:
                 continue
             if any(real == root or root in real.parents for root in self.roots):
                 inside = True
-                size = _regular_file_size(real)
+                size = regular_file_size(real)
                 if size is not None and size > MAX_SOURCE_BYTES:
                     return SourceMissing(file, TOO_LARGE, f"{file} is larger than {MAX_SOURCE_BYTES >> 20} MiB")
-            elif _regular_file_size(real) is not None:
+            elif regular_file_size(real) is not None:
                 return SourceMissing(file, OUTSIDE_ROOTS, f"{file} is outside the source roots, so it is not read")
         if inside:
             return SourceMissing(file, NOT_FOUND, f"{file} is not a readable file under the source roots")
