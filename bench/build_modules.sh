@@ -3,6 +3,7 @@
 #   sqlbench.wasm  SQLite 3.53.0 (amalgamation from npm better-sqlite3@12.9.0) + bench/modules/sqlbench.c, -O1 -g
 #   compute.wasm   bench/modules/compute.c, -O2 -g (compute-bound, no calls in the hot loop)
 #   flood.wasm     bench/modules/flood.c, -O2 -g (prints N lines, then traps)
+#   calls.wasm     bench/modules/calls.c, -O1 -g (a call in the hot loop; breakpoints' cost)
 # Needs Debian's clang, lld, wasi-libc and libclang-rt-14-dev-wasm32, and npm (for `npm pack`).
 # Compile and link are separate steps on purpose: a one-step optimizing clang build runs wasm-opt
 # when it is on PATH, which rewrites the DWARF. A step whose output is newer than its inputs is skipped.
@@ -83,10 +84,12 @@ if ! up_to_date "$BUILD/sqlbench.wasm" "$MODULES/sqlbench.c" "$0"; then
     link "$BUILD/sqlbench.wasm" "$BUILD/sqlbench.o" "$BUILD/sqlite3.o"
 fi
 
-# compute and flood: single C files, -O2.
-for name in compute flood; do
+# compute and flood: single C files, -O2; calls at -O1 (its calls must stay calls).
+for name in compute flood calls; do
+    level=-O2
+    [ "$name" = calls ] && level=-O1
     if ! up_to_date "$BUILD/$name.wasm" "$MODULES/$name.c" "$0"; then
-        compile -O2 "$MODULES/$name.c" "$BUILD/$name.o"
+        compile $level "$MODULES/$name.c" "$BUILD/$name.o"
         link "$BUILD/$name.wasm" "$BUILD/$name.o"
     fi
 done

@@ -209,7 +209,7 @@ dwarf_variant c divzero winpaths "$TMP/divzero.winpaths.o" -g \
 
 # ---------------------------------------------------------------- other C samples
 for opt in O0 O2; do
-    for sample in spin leak hello exitcode readfile; do
+    for sample in spin leak hello exitcode readfile ledger; do
         c_module c "$sample" "$opt"
     done
 done

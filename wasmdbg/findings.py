@@ -51,6 +51,10 @@ REMEMBERED_FAILURE = "remembered-failure"
 DWARF_NOTE = "dwarf-note"
 """Something the DWARF index build noted (e.g. a split DWARF `.dwo` that was not found)."""
 
+# -- breakpoints (session.stops) -----------------------------------------------------------------
+NO_BREAKPOINT_HIT = "no-breakpoint-hit"
+"""A run with breakpoints ended without reaching any of them."""
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:

@@ -169,6 +169,16 @@ SAMPLES: list[dict[str, Any]] = [
         "stderr_contains": "a note on stderr",
     },
     {
+        "sample": "ledger",
+        "language": "c",
+        "source": "c/ledger.c",
+        "variants": PLAIN_VARIANTS,
+        "description": "posts four entries to a struct account through post(acct, memo, amount) "
+        "and prints the balance, exit 0; the breakpoint and variables sample (struct through a "
+        "pointer, C strings, an enum, an array)",
+        "stdout_contains": "ada: 4 entries, balance 80",
+    },
+    {
         "sample": "exitcode",
         "language": "c",
         "source": "c/exitcode.c",

@@ -201,7 +201,7 @@ FLOOD = r"""
 """
 DISK_BOUND = 128 * MIB
 """Disk the guest's output files may take at any moment: what it writes between two of the agent's
-forwarding steps (each 0.1 s), far less than the gigabytes it writes in all."""
+forwarding steps (10 ms apart, `PUMP_INTERVAL_S`), far less than the gigabytes it writes in all."""
 
 
 def test_gigabytes_of_output_end_at_the_timeout_without_filling_the_disk(tmp_path: Path) -> None:

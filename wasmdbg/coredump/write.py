@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from wasmdbg.coredump.custom import NOTES_SECTION
 from wasmdbg.coredump.model import CoreGlobal
 from wasmdbg.wasm import sections as S
+from wasmdbg.wasm import encode as E
 
 ZERO_RUN_BYTES = 4096
 """A run of zeros at least this long is left out of the data segments (the reader shows it as zeros)."""
 MAX_SEGMENTS = 50_000
 """Stay well under wasmparser's limit of 100,000 data segments: longer memories skip longer runs only."""
-U32_MAX = 0xFFFF_FFFF
 
 _GLOBAL_TYPES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70, "externref": 0x6F}
 _NONZERO = re.compile(rb"[^\x00]")
@@ -72,22 +72,22 @@ def write_coredump(
             encode, or a note spanning lines.
     """
     out = bytearray(S.MAGIC + S.CORE_VERSION)
-    out += _custom("core", b"\x00" + _name(executable))
-    out += _section(S.MEMORY, _vector([_limits(m) for m in memories]))
-    out += _section(S.GLOBAL, _vector([_global(g) for g in globals]))
-    out += _section(S.DATA, _vector(list(_data_segments(memories))))
-    out += _custom("coremodules", _vector([b"\x00" + _name(executable)]))
-    instance = b"\x00" + _u32(0) + _vector([_u32(i) for i in range(len(memories))])
-    out += _custom("coreinstances", _vector([instance + _vector([_u32(i) for i in range(len(globals))])]))
-    out += _custom("corestack", b"\x00" + _name("main") + _vector([_frame(f, o) for f, o in frames]))
-    uncaptured = [_u32(i) + bytes([g.value is not None]) for i, g in enumerate(globals) if not g.captured]
+    out += E.custom_section("core", b"\x00" + E.name(executable))
+    out += E.section(S.MEMORY, E.vector([_limits(m) for m in memories]))
+    out += E.section(S.GLOBAL, E.vector([_global(g) for g in globals]))
+    out += E.section(S.DATA, E.vector(list(_data_segments(memories))))
+    out += E.custom_section("coremodules", E.vector([b"\x00" + E.name(executable)]))
+    instance = b"\x00" + E.u32(0) + E.vector([E.u32(i) for i in range(len(memories))])
+    out += E.custom_section("coreinstances", E.vector([instance + E.vector([E.u32(i) for i in range(len(globals))])]))
+    out += E.custom_section("corestack", b"\x00" + E.name("main") + E.vector([_frame(f, o) for f, o in frames]))
+    uncaptured = [E.u32(i) + bytes([g.value is not None]) for i, g in enumerate(globals) if not g.captured]
     if notes or uncaptured:
         for note in notes:
             if "\n" in note or "\r" in note:
                 raise ValueError(f"a coredump note must be one line: {note!r}")
-        out += _custom(NOTES_SECTION, b"\x00" + _vector([_name(n) for n in notes]) + _vector(uncaptured))
+        out += E.custom_section(NOTES_SECTION, b"\x00" + E.vector([E.name(n) for n in notes]) + E.vector(uncaptured))
     for name, payload in other_sections:
-        out += _custom(name, payload)
+        out += E.custom_section(name, payload)
     return bytes(out)
 
 
@@ -103,11 +103,11 @@ def _limits(memory: MemoryImage) -> bytes:
         if pages * memory.page_bytes > 2**32:
             raise ValueError(f"{pages} pages of {memory.page_bytes} bytes exceed the 4 GiB of a 32-bit memory")
     flags = (memory.max_pages is not None) | (0x08 if memory.page_bytes == 1 else 0)
-    encoded = bytes([flags]) + _u32(memory.min_pages)
+    encoded = bytes([flags]) + E.u32(memory.min_pages)
     if memory.max_pages is not None:
-        encoded += _u32(memory.max_pages)
+        encoded += E.u32(memory.max_pages)
     if memory.page_bytes == 1:
-        encoded += _u32(0)  # log2 of the page size
+        encoded += E.u32(0)  # log2 of the page size
     return encoded
 
 
@@ -119,9 +119,9 @@ def _global(g: CoreGlobal) -> bytes:
         raise ValueError(f"cannot write a global of type {g.type!r}")
     value = 0 if g.value is None else g.value
     if g.type == "i32":
-        init = b"\x41" + _sleb(_wrap(int(value), 32))
+        init = b"\x41" + E.sleb(_wrap(int(value), 32))
     elif g.type == "i64":
-        init = b"\x42" + _sleb(_wrap(int(value), 64))
+        init = b"\x42" + E.sleb(_wrap(int(value), 64))
     elif g.type == "f32":
         try:
             init = b"\x43" + struct.pack("<f", float(value))
@@ -138,11 +138,11 @@ def _global(g: CoreGlobal) -> bytes:
 
 def _data_segments(memories: Sequence[MemoryImage]) -> Iterator[bytes]:
     for index, memory in enumerate(memories):
-        head = b"\x00" if index == 0 else b"\x02" + _u32(index)
+        head = b"\x00" if index == 0 else b"\x02" + E.u32(index)
         for start, end in nonzero_spans(memory.data):
             # i32.const is signed: addresses >= 2**31 are written as negative numbers, as wasmtime does.
-            offset = b"\x41" + _sleb(_wrap(start, 32)) + b"\x0b"
-            yield head + offset + _u32(end - start) + memory.data[start:end]
+            offset = b"\x41" + E.sleb(_wrap(start, 32)) + b"\x0b"
+            yield head + offset + E.u32(end - start) + memory.data[start:end]
 
 
 def nonzero_spans(data: bytes) -> Iterator[tuple[int, int]]:
@@ -168,52 +168,7 @@ def nonzero_spans(data: bytes) -> Iterator[tuple[int, int]]:
 
 
 def _frame(func_index: int, code_offset: int) -> bytes:
-    return b"\x00" + _u32(0) + _u32(func_index) + _u32(code_offset) + _vector([]) + _vector([])
-
-
-# -- encoding -----------------------------------------------------------------------------------
-
-
-def _section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + _u32(len(payload)) + payload
-
-
-def _custom(name: str, payload: bytes) -> bytes:
-    return _section(S.CUSTOM, _name(name) + payload)
-
-
-def _vector(items: list[bytes]) -> bytes:
-    return _u32(len(items)) + b"".join(items)
-
-
-def _name(text: str) -> bytes:
-    raw = text.encode("utf-8", "replace")  # a path may hold undecodable bytes (surrogate escapes)
-    return _u32(len(raw)) + raw
-
-
-def _u32(value: int) -> bytes:
-    if not 0 <= value <= U32_MAX:
-        raise ValueError(f"{value} does not fit in a u32")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _sleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7  # arithmetic shift: negative numbers stay negative
-        if (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40):
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
+    return b"\x00" + E.u32(0) + E.u32(func_index) + E.u32(code_offset) + E.vector([]) + E.vector([])
 
 
 def _wrap(value: int, bits: int) -> int:

@@ -17,6 +17,7 @@ from wasmdbg.explanation.memory import explain_memory_cap, explain_memory_fault
 from wasmdbg.explanation.names import innermost, quote
 from wasmdbg.explanation.panics import explain_abort, explain_panic, is_abort
 from wasmdbg.explanation.stops import (
+    explain_breakpoint,
     explain_exit,
     explain_out_of_fuel,
     explain_return,
@@ -24,7 +25,7 @@ from wasmdbg.explanation.stops import (
     explain_stop,
 )
 from wasmdbg.runner.limits import RunLimits
-from wasmdbg.runner.protocol import ENGINE_CRASHED, EXITED, INTERRUPTED, RETURNED, TIMEOUT, TRAPPED, Finished
+from wasmdbg.runner.protocol import BREAKPOINT, ENGINE_CRASHED, EXITED, INTERRUPTED, RETURNED, TIMEOUT, TRAPPED, Finished
 from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.text import printable
 from wasmdbg.wasm.module import WasmModule
@@ -68,6 +69,8 @@ def explain(
         sentences = explain_return(outcome)
     elif kind in (TIMEOUT, INTERRUPTED):
         sentences = explain_stop(finished, stack, limits)
+    elif kind == BREAKPOINT:
+        sentences = explain_breakpoint(stack)
     elif kind == ENGINE_CRASHED:
         sentences = [f"The engine process died before the run ended: {quote(outcome.message)}."]
     else:

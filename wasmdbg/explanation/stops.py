@@ -32,6 +32,12 @@ def explain_return(outcome: Outcome) -> list[str]:
     return [f"The program returned normally{f' with {shown}' if results else ''}."]
 
 
+def explain_breakpoint(stack: Sequence[StackFrame]) -> list[str]:
+    """The sentence for a run held at a breakpoint (and ended there, headless)."""
+    where = f" in {where_physical(stack[0])}" if stack else ""
+    return [f"The program stopped at a breakpoint{where}, before that instruction ran."]
+
+
 def explain_stop(finished: Finished, stack: Sequence[StackFrame], limits: RunLimits) -> list[str]:
     """The sentence for a timeout or an interrupt: after how long, and where the guest was."""
     timed_out = finished.outcome.outcome == TIMEOUT

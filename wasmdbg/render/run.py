@@ -17,7 +17,8 @@ from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing
 from wasmdbg.text import describe_bytes, printable
 
 OUTCOME_STYLES = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "bold red", p.TIMEOUT: "bold yellow",
-          p.INTERRUPTED: "bold yellow", p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red"}  # fmt: skip
+          p.INTERRUPTED: "bold yellow", p.ENGINE_CRASHED: "bold red", p.ERROR: "bold red",
+          p.BREAKPOINT: "bold magenta"}  # fmt: skip
 """The colour of each outcome, wherever an outcome is shown (the report, the app's panels)."""
 
 
@@ -56,6 +57,10 @@ class RunView:
             yield Text(printable(r.explanation, one_line=False))
         yield from self._frames()
         yield from self._source()
+        if r.stop is not None:
+            from wasmdbg.render.variables import VariablesView
+
+            yield VariablesView(r.stop)
         memory = r.memory
         if memory.peak_bytes is not None:
             cap = describe_bytes(memory.limit_bytes) if memory.limit_bytes else "no cap"

@@ -46,6 +46,10 @@ class _Channel:
                 pass  # the parent went away; the agent ends when its requests stop
 
 
+PUMP_INTERVAL_S = 0.01
+"""How often the guest's output files are forwarded and, past the limit, emptied."""
+
+
 class _OutputPump:
     """Forwards what the guest wrote to its output files, up to p.OUTPUT_LIMIT bytes per stream; the rest is counted."""
 
@@ -55,6 +59,27 @@ class _OutputPump:
         self._lock = threading.Lock()
         self.sent = dict.fromkeys(files, 0)
         self.dropped = dict.fromkeys(files, 0)
+        self._stop = threading.Event()
+
+    def run_in_background(self, interval_s: float = PUMP_INTERVAL_S) -> None:
+        """Pump every `interval_s` from a thread of its own, until `stop`.
+
+        The samples pump too, but a guest writing a gigabyte a second fills the disk by a hundred
+        megabytes between two of them; this thread keeps what its output takes on disk to what it
+        writes in `interval_s`, whatever the guest's thread is doing (host calls included).
+        """
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self.pump()
+                except (OSError, ValueError):  # the files were closed: the run is over
+                    return
+
+        threading.Thread(target=loop, name="wasmdbg-output-pump", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
 
     def pump(self) -> None:
         with self._lock:  # the epoch callback and the runner thread both pump
@@ -115,6 +140,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     from wasmdbg.runner.invoke import InvokeError, call_export, parse_arguments
     from wasmdbg.runner.outcome import classify
     from wasmdbg.errors import WasmdbgError
+    from wasmdbg.runner.deadline import Deadline
     from wasmdbg.runner.sandbox import Sandbox
     from wasmdbg.runner.text_format import module_bytes
 
@@ -129,12 +155,19 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
 
         enable(config)  # an unusable cache directory means compiling afresh, never a failed run
     engine = wasmtime.Engine(config)
+    instrumented = None
     try:
-        module = wasmtime.Module(engine, module_bytes(start.module))  # the text format too, as wasmtime takes it
+        code = module_bytes(start.module)  # the text format too, as wasmtime takes it
+        if start.breakpoints:
+            from wasmdbg.instrument import instrument
+
+            instrumented = instrument(code, start.breakpoints, call_sites=start.call_sites)
+            code = instrumented.data
+        module = wasmtime.Module(engine, code)
     except wasmtime.WasmtimeError as error:
         channel.send(p.Finished(replace(classify(error), error_kind=p.COMPILE)))
         return
-    except WasmdbgError as error:  # unreadable, or text that does not assemble
+    except WasmdbgError as error:  # unreadable, text that does not assemble, or a breakpoint off the code
         channel.send(p.Finished(p.Outcome(p.ERROR, message=error.message, error_kind=p.COMPILE)))
         return
     store = wasmtime.Store(engine)
@@ -166,8 +199,8 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     watch = EpochWatch(engine, store, (), tick_s=start.tick_s, initial_fuel=fuel, on_tick=on_tick)
     timer = None
     if limits.timeout_s is not None:
-        timer = threading.Timer(limits.timeout_s, watch.interrupt, args=(f"timeout after {limits.timeout_s:g} s",))
-        timer.daemon = True
+        reason = f"timeout after {limits.timeout_s:g} s"
+        timer = Deadline(limits.timeout_s, lambda: watch.interrupt(reason))
     with state.lock:
         state.watch = watch
         if state.interrupt is not None:
@@ -176,6 +209,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             watch.pause()
     channel.send(p.Started())
     began = time.monotonic()
+    holding = [0.0, 0.0]  # when the current stop began; the seconds held at stops so far
     if timer is not None:
         timer.start()
     # Opening the guest's stdin can itself block (a FIFO without a writer): after Started, so the
@@ -193,8 +227,24 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     for path in paths.values():
         os.unlink(path)  # wasmtime and the pump hold them open; nothing remains on disk
     pump = _OutputPump(channel, files)
+    pump.run_in_background()
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    if instrumented is not None:
+        from wasmdbg.runner.probes import ProbeHost
+
+        def on_hold(held: bool) -> None:
+            # The time the user spends at a stop is not the guest's: neither its timeout nor its duration.
+            if timer is not None:
+                timer.suspend() if held else timer.resume()
+            if held:
+                holding[0] = time.monotonic()
+            else:
+                holding[1] += time.monotonic() - holding[0]
+            pump.pump()
+
+        host = ProbeHost(instrumented, channel.send, watch.hold, on_hold)
+        host.define(linker, store, start.breakpoints)
     watch.start()
     # CPU time of this thread from here on is the guest's (instantiation runs guest code too), plus
     # the samples taken on it; compilation is done.
@@ -209,10 +259,15 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             if outcome.outcome == p.ERROR:
                 missing = "unknown import" in (outcome.message or "")
                 outcome = replace(outcome, error_kind=p.MISSING_IMPORT if missing else p.COMPILE)
-            _finish(channel, state, store, [], outcome, fuel, [], [], began, cpu, pump, timer, watch)
+            if instrumented is not None:
+                outcome = _original_frames(outcome, instrumented)
+            _finish(channel, state, store, [], outcome, fuel, [], [], began + holding[1], cpu, pump, timer, watch)
             return
         exports = instance.exports(store)
         memories = [e for e in exports.by_index if isinstance(e, wasmtime.Memory)]
+        if instrumented is not None:  # every memory is exported now: by the module's own index
+            found = [exports.get(name) for _, name in sorted(instrumented.memory_exports.items())]
+            memories = [m for m in found if isinstance(m, wasmtime.Memory)]
         page_sizes[:] = [m.page_size(store) for m in memories]
         watch.watch_memories(memories)
         with state.lock:
@@ -232,8 +287,12 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             outcome = p.Outcome(p.ERROR, message=error.message, error_kind=error.kind)
         except Exception as error:  # whatever else the bindings raise ends the run as an error
             outcome = classify(error)
-        globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global)]
-        _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began, cpu, pump, timer, watch)
+        # The globals the rewriter exported (to read them at a stop) are not the module's exports.
+        added = instrumented.added_exports if instrumented is not None else frozenset()
+        globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global) and name not in added]
+        if instrumented is not None:
+            outcome = _original_frames(outcome, instrumented)
+        _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began + holding[1], cpu, pump, timer, watch)
     finally:
         watch.stop()
 
@@ -252,6 +311,7 @@ def _finish(
     if timer is not None:
         timer.cancel()
     watch.stop()
+    pump.stop()
     pump.pump()
     pages = [m.size(store) for m in memories]
     with state.lock:
@@ -268,6 +328,20 @@ def _finish(
     # Reads that were queued for the guest's thread but never ran (it was in a host call): answer now.
     for call in watch.pending_calls():
         call(None)
+
+
+
+
+def _original_frames(outcome: p.Outcome, instrumented: Any) -> p.Outcome:
+    """The outcome with the instrumented module's frames mapped back to the original module."""
+    frames = []
+    for frame in outcome.frames:
+        func = instrumented.original_function(frame.func_index)
+        if func is None:
+            continue  # the unwind helper or a probe import
+        offset = None if frame.module_offset is None else instrumented.original_offset(frame.module_offset)
+        frames.append(p.GuestFrame(func, offset, frame.func_name))
+    return replace(outcome, frames=tuple(frames))
 
 
 def _read(memory: Any, context: Any, request: p.ReadMemory | p.MemorySize) -> p.Reply:
@@ -339,7 +413,7 @@ def main() -> int:
         if isinstance(request, p.Start) and runner is None:
             runner = threading.Thread(target=_run, args=(request, channel, state), daemon=True)
             runner.start()
-        elif isinstance(request, p.Pause | p.Resume):
+        elif isinstance(request, p.Pause | p.Resume | p.Continue):
             with state.lock:
                 state.paused = isinstance(request, p.Pause)
             if watch is not None:

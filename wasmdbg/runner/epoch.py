@@ -349,6 +349,30 @@ class EpochWatch:
         self._ticks += 1
         return tick
 
+    def _block_while_paused(self, context: ctypes._Pointer[ffi.wasmtime_context_t]) -> None:
+        """Block while paused, running guest-thread calls; the caller holds `_cond`."""
+        while self._paused and not self._stopped and self._interrupt_reason is None:
+            self._in_pause = True
+            self._cond.notify_all()
+            self._run_calls(context)
+            # Bounded, so a lost notification can never keep the guest blocked for good.
+            self._cond.wait(_PAUSE_POLL_S)
+        if self._in_pause:
+            self._in_pause = False
+            self._cond.notify_all()
+
+    def hold(self, context: ctypes._Pointer[ffi.wasmtime_context_t]) -> None:
+        """Block the guest's thread where it is (in a host call: a breakpoint) as a pause does.
+
+        Guest-thread calls run meanwhile with `context` (the caller's); returns on `resume()`,
+        `interrupt()` (delivered at the guest's next epoch check) or `stop()`.
+        """
+        with self._cond:
+            if self._stopped:
+                return
+            self._paused = True
+            self._block_while_paused(context)
+
     def _on_epoch(self, context: ctypes._Pointer[ffi.wasmtime_context_t]) -> int:
         """The callback body: sample, report, then pause or interrupt; returns a wasmtime_error_t* or 0."""
         with self._cond:
@@ -364,15 +388,7 @@ class EpochWatch:
                 _log.exception("epoch watch on_tick failed")
         with self._cond:
             self._run_calls(context)
-            while self._paused and not self._stopped and self._interrupt_reason is None:
-                self._in_pause = True
-                self._cond.notify_all()
-                self._run_calls(context)
-                # Bounded, so a lost notification can never keep the guest blocked for good.
-                self._cond.wait(_PAUSE_POLL_S)
-            if self._in_pause:
-                self._in_pause = False
-                self._cond.notify_all()
+            self._block_while_paused(context)
             if self._interrupt_reason is None or self._interrupt_delivered:
                 return 0
             self._interrupt_delivered = True

@@ -27,7 +27,9 @@ from wasmdbg.runner.limits import RunLimits
 EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR = (
     "exited", "returned", "trapped", "timeout", "interrupted", "engine_crashed", "error",
 )  # fmt: skip
-OUTCOMES = (EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR)
+BREAKPOINT = "breakpoint"
+"""Not an outcome the agent sends: a headless run that stopped at a breakpoint and was ended there."""
+OUTCOMES = (EXITED, RETURNED, TRAPPED, TIMEOUT, INTERRUPTED, ENGINE_CRASHED, ERROR, BREAKPOINT)
 
 OUTPUT_LIMIT = 1 << 20
 """Bytes of each of the guest's output streams the agent forwards; the rest is counted (`Finished.*_dropped`)."""
@@ -115,6 +117,10 @@ class Start:
     Metering costs guest time and compile time, so a plain run leaves it off, as the wasmtime CLI does."""
     compile_cache: bool = True
     """Use wasmtime's compile cache in wasmdbg's cache directory (`runner.cache`)."""
+    breakpoints: tuple[int, ...] = ()
+    """Module offsets of instructions to stop before: the agent runs an instrumented copy (`wasmdbg.instrument`)."""
+    call_sites: tuple[int, ...] = ()
+    """Module offsets of call instructions whose callers' locals are kept, so a stop shows outer frames' variables."""
     id: int = 0
 
 
@@ -140,6 +146,14 @@ class Interrupt:
 
     TYPE: ClassVar[str] = "interrupt"
     reason: str = "interrupted by the user"
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    """Let a guest stopped at a breakpoint go on (to the next hit or the end)."""
+
+    TYPE: ClassVar[str] = "continue"
     id: int = 0
 
 
@@ -179,7 +193,7 @@ class Quit:
     id: int = 0
 
 
-Request: TypeAlias = Start | Pause | Resume | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
+Request: TypeAlias = Start | Pause | Resume | Continue | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
 
 # -- events (agent -> debugger) -----------------------------------------------------------------
 
@@ -245,7 +259,33 @@ class Finished:
     """True when the debugger had to end the agent itself (the guest was stuck outside wasm code)."""
 
 
-Event: TypeAlias = Started | Sample | Output | Finished
+Local: TypeAlias = int | float | None
+"""A wasm local's value as captured at a stop (None: its type is not captured, v128 or a reference)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The guest is held before an instruction with a breakpoint; it waits for Continue (or Interrupt).
+
+    Memory reads are served while it is held. Offsets and function indices are the original
+    module's: the agent maps the instrumented module's back before sending.
+    """
+
+    TYPE: ClassVar[str] = "stopped"
+    offset: int
+    """Module offset of the breakpoint's instruction (not yet executed)."""
+    hit: int
+    """How many times this offset has been reached, this one included."""
+    frames: tuple[GuestFrame, ...]
+    frame_locals: tuple[tuple[Local, ...] | None, ...]
+    """Per frame, the wasm locals (parameters first) by index; None where they were not captured."""
+    frames_truncated: bool = False
+    global_values: tuple[Local, ...] = ()
+    """Every global of the module by index (numeric ones; None for the others)."""
+    memory_pages: tuple[int, ...] = ()
+
+
+Event: TypeAlias = Started | Sample | Output | Stopped | Finished
 
 # -- replies (agent -> debugger, matched by reply_to) -------------------------------------------
 
@@ -347,8 +387,8 @@ def _bytes(text: Any) -> bytes:
 _TYPES: dict[str, type[Any]] = {
     cls.TYPE: cls
     for cls in (
-        Start, Pause, Resume, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started, Sample, Output,
-        Finished, MemoryBytes, MemorySizeReply, Globals, Refused,
+        Start, Pause, Resume, Continue, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started, Sample,
+        Output, Stopped, Finished, MemoryBytes, MemorySizeReply, Globals, Refused,
     )
 }  # fmt: skip
 _CONVERT: dict[str, Callable[[Any], Any]] = {
@@ -363,6 +403,11 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "page_bytes": _ints,
     "data": _bytes,
     "globals": _tuple(lambda g: GlobalValue(str(g["name"]), str(g["type"]), g["value"])),
+    "breakpoints": _ints,
+    "call_sites": _ints,
+    "frames": _tuple(_frame),
+    "frame_locals": _tuple(lambda values: None if values is None else tuple(values)),
+    "global_values": tuple,
 }
 
 

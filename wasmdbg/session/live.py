@@ -68,6 +68,10 @@ class RunRequest:
     """Meter fuel even without a `limits.fuel` budget (the app shows it live); a budget always meters."""
     compile_cache: bool = True
     """Keep compiled code in wasmtime's cache under wasmdbg's cache directory."""
+    breakpoints: Sequence[int] = ()
+    """Module offsets to stop before (a `Stopped` event each time); the run is then of an instrumented copy."""
+    call_sites: Sequence[int] = ()
+    """Call instructions whose callers' locals a stop reports (see `Session.plan_breakpoints`)."""
 
     @property
     def fuel_metered(self) -> bool:
@@ -104,6 +108,9 @@ class LiveRun:
         self.finished: p.Finished | None = None
         """The outcome, once it has come."""
         self.last_sample: p.Sample | None = None
+        self.stopped: p.Stopped | None = None
+        """The breakpoint stop the guest is held at, until `continue_()`."""
+        self._held_remaining: float | None = None
         self._started_at: float | None = None
         self._deadline: float | None = None
         self._interrupted: tuple[str, float] | None = None
@@ -139,13 +146,15 @@ class LiveRun:
                 tick_s=request.tick_s,
                 meter_fuel=request.fuel_metered,
                 compile_cache=request.compile_cache,
+                breakpoints=tuple(request.breakpoints),
+                call_sites=tuple(request.call_sites),
             )
         )
         self._deadline = time.monotonic() + START_ALLOWANCE_S + (request.limits.timeout_s or 0)
 
     # -- events ---------------------------------------------------------------------------------
 
-    def events(self) -> Iterator[p.Started | p.Sample | p.Output | p.Finished]:
+    def events(self) -> Iterator[p.Started | p.Sample | p.Output | p.Stopped | p.Finished]:
         """Events until the run's Finished (inclusive); ends early, without one, when `cancel` is set."""
         while self.finished is None:
             if self.cancel.is_set():
@@ -190,8 +199,16 @@ class LiveRun:
                     self._stride *= 2
         elif isinstance(event, p.Output):
             (self.stdout if event.stream == p.STDOUT else self.stderr).extend(event.data)
+        elif isinstance(event, p.Stopped):
+            # Held at a breakpoint, the guest does not use its time: the deadline waits with it.
+            with self._lock:
+                self.stopped = event
+                if self._deadline is not None and self._started_at is not None:
+                    self._held_remaining = max(0.0, self._deadline - time.monotonic())
+                    self._deadline = None
         elif isinstance(event, p.Finished):
             self.finished = event
+            self.stopped = None
 
     def _current_deadline(self) -> float | None:
         with self._lock:
@@ -239,6 +256,15 @@ class LiveRun:
     def resume(self) -> None:
         """Let a paused guest go on."""
         self._agent.send(p.Resume())
+
+    def continue_(self) -> None:
+        """Let a guest held at a breakpoint go on, to the next hit or the end."""
+        with self._lock:
+            self.stopped = None
+            if self._held_remaining is not None:
+                self._deadline = time.monotonic() + self._held_remaining
+                self._held_remaining = None
+        self._agent.send(p.Continue())
 
     def interrupt(self, reason: str = "interrupted by the user") -> None:
         """End the guest's call where it is; the outcome (`interrupted`) carries its frames.

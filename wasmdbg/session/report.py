@@ -18,6 +18,7 @@ from wasmdbg.facts import WASM_PAGE_BYTES
 from wasmdbg.findings import Finding
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import RunLimits
+from wasmdbg.session.stops import BreakpointStop, stop_json, variables_json
 from wasmdbg.symbols.frames import SourceFrame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing
 from wasmdbg.symbols.stack import StackFrame
@@ -42,7 +43,7 @@ def exit_status(outcome: str, exit_code: int | None) -> int:
     """The process exit status for an outcome, as wasmtime's CLI gives it."""
     if outcome == p.EXITED:
         return exit_code if exit_code is not None else 0
-    if outcome == p.RETURNED:
+    if outcome in (p.RETURNED, p.BREAKPOINT):
         return 0
     if outcome in (p.TRAPPED, p.TIMEOUT, p.INTERRUPTED):
         return TRAP_EXIT
@@ -132,6 +133,8 @@ class RunReport:
     never started). Unmetered, `fuel_consumed` is None and `fuel_exact` False."""
     cpu_time_s: float | None = None
     """CPU seconds the guest's thread used while the guest ran, compilation excluded; None when unknown."""
+    stop: BreakpointStop | None = None
+    """For outcome "breakpoint": where the guest was held, and its frames' variables."""
 
     @property
     def exit_status(self) -> int:
@@ -172,6 +175,8 @@ class RunReport:
         # Its index in `frames`: the source frames of the physical frames before it, then its own position.
         user_index = None if user is None else sum(len(f.sources) for f in self.stack[: user.frame]) + user.source
         trap = self.trap
+        stop = self.stop
+        per_frame = {} if stop is None else {v.frame: variables_json(v) for v in stop.variables}
         return {
             "outcome": self.outcome,
             "exit_code": self.exit_code,
@@ -182,7 +187,10 @@ class RunReport:
             },  # fmt: skip
             "explanation": self.explanation,
             "frames": [
-                {"func_index": frame.func_index, "module_offset": frame.module_offset, **_source_json(source), "frame": i}
+                {
+                    "func_index": frame.func_index, "module_offset": frame.module_offset, **_source_json(source), "frame": i,
+                    **({"variables": per_frame.get(i) if source is frame.sources[0] else None} if stop is not None else {}),
+                }
                 for i, frame, source in flat
             ],
             "frames_truncated": self.frames_truncated,
@@ -215,6 +223,7 @@ class RunReport:
             "ended_by_parent": self.ended_by_parent,
             "fuel_metered": self.fuel_metered,
             "cpu_time_s": self.cpu_time_s,
+            **({"breakpoint": stop_json(stop)} if stop is not None else {}),
         }
 
     @classmethod

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from wasmdbg.addresses import ModuleOffset
@@ -27,6 +27,7 @@ from wasmdbg.session.annotation import PastedText, symbolize_text
 from wasmdbg.session.disassembly import Disassembly, disassemble
 from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.report import FUEL, MEMORY, TIMEOUT_HIT, MemoryUse, ModuleRef, RunReport, Trap, UserFrameRef
+from wasmdbg.session.stops import BreakPlan, BreakpointStop, StopDescriber, plan_breakpoints
 from wasmdbg.symbols.frames import SourceFrame, SymbolizedAddress
 from wasmdbg.symbols.runtime import user_frame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing, SourceRoots
@@ -197,6 +198,43 @@ class Session:
             fuel_metered=finished.fuel_metered,
             cpu_time_s=finished.cpu_time_s,
         )
+
+    # -- breakpoints ----------------------------------------------------------------------------
+
+    def plan_breakpoints(self, specs: Sequence[str]) -> BreakPlan:
+        """Resolve `--break` specs to offsets, and pick the call sites to wrap for callers' variables.
+
+        Raises:
+            BreakpointError: a spec names no code (the message says what exists).
+        """
+        return plan_breakpoints(self.symbolizer(), specs)
+
+    def stop_describer(self, plan: BreakPlan | None = None) -> StopDescriber:
+        """What turns the agent's `Stopped` events into stops with variables, for this module."""
+        return StopDescriber(self.symbolizer(), plan.breakpoints if plan else ())
+
+    def stop_report(self, stop: BreakpointStop, live: LiveRun) -> RunReport:
+        """The report of a run ended at a breakpoint (headless `run --break`): outcome "breakpoint"."""
+        stopped = stop.stopped
+        last = live.last_sample
+        finished = p.Finished(
+            p.Outcome(p.BREAKPOINT, frames=stopped.frames, frames_truncated=stopped.frames_truncated),
+            memory_pages=stopped.memory_pages[:1],
+            peak_pages=tuple(max([*(s.memory_pages[0] for s in live.samples if s.memory_pages), *stopped.memory_pages[:1]], default=0) for _ in stopped.memory_pages[:1]),
+            page_bytes=last.page_bytes if last else (),
+            fuel_consumed=last.fuel_consumed if last else None, fuel_exact=False,
+            fuel_metered=live.request.fuel_metered,
+        )  # fmt: skip
+        report = self.report(finished, live.request, samples=live.samples, stdout=bytes(live.stdout), stderr=bytes(live.stderr))
+        source = None
+        if stop.stack and stop.stack[0].sources[0].file:
+            source = self.source_excerpt(stop.stack[0].sources[0])
+        hit = f" (hit {stopped.hit})" if stopped.hit > 1 else ""
+        chosen = f" Breakpoint {stop.breakpoint.chosen}." if stop.breakpoint else ""
+        return replace(
+            report, stop=stop, user_frame=UserFrameRef(0, 0) if stop.stack else None, source=source,
+            explanation=report.explanation.rstrip(".") + f"{hit}." + chosen,
+        )  # fmt: skip
 
     def _memory_use(self, finished: p.Finished, cap: int | None) -> MemoryUse:
         declared = self.module.memories[0].limits.page_size_log2 if self.module.memories else None

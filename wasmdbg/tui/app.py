@@ -36,17 +36,20 @@ from wasmdbg.session.session import Session
 from wasmdbg.tui.clock import RunClock
 from wasmdbg.tui.jobs import LiveMemory, Output, SymbolsState, build_symbols_into, drive_run, save_coredump
 from wasmdbg.tui.messages import (
+    BreakpointsPlanned,
     GuestStarted,
     ReportReady,
     RunEnded,
     RunFailed,
     RunStarted,
     SampleArrived,
+    StopReady,
     SymbolsFailed,
     SymbolsProgress,
     SymbolsReady,
 )
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
+from wasmdbg.tui.screens.breakpoint import BreakpointScreen
 from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.fuel_panel import FuelPanel
 from wasmdbg.tui.widgets.memory_chart import MemoryChart
@@ -79,6 +82,7 @@ class WasmdbgApp(TrapApp):
         Binding("p", "pause", "Pause", id="pause"),
         Binding("i", "interrupt", "Interrupt", id="interrupt"),
         Binding("r", "restart", "Restart", id="restart"),
+        Binding("b", "breakpoint", "Breakpoint", id="breakpoint"),
         *FRAME_BINDINGS,
         Binding("w", "write_coredump", "Write coredump", id="coredump"),
         *SCREEN_BINDINGS,
@@ -97,8 +101,11 @@ class WasmdbgApp(TrapApp):
         start_hint: Callable[[RunReport], str | None] | None = None,
         coredump: str | None = None,
         debug_hint: str | None = None,
+        breakpoints: Iterable[str] = (),
     ) -> None:
         super().__init__(source_hint=source_hint, describe=describe, debug_hint=debug_hint)
+        self.breakpoints: list[str] = list(dict.fromkeys(breakpoints))
+        """Breakpoint specs for the next run (`--break`, then toggled with `b`)."""
         self.start_hint = start_hint
         self.coredump = coredump
         """Where `w` writes the stopped run as a coredump (written at once on each stop when the user asked for it)."""
@@ -187,7 +194,10 @@ class WasmdbgApp(TrapApp):
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run(self, generation: int, output: Output) -> None:
         worker = get_current_worker()
-        drive_run(self.session, self.request, generation, output, worker.cancelled_event, self.post_message, self.symbols_state)
+        drive_run(
+            self.session, self.request, generation, output, worker.cancelled_event, self.post_message, self.symbols_state,
+            tuple(self.breakpoints),
+        )  # fmt: skip
 
     def on_run_started(self, message: RunStarted) -> None:
         if message.generation != self.generation:
@@ -243,6 +253,35 @@ class WasmdbgApp(TrapApp):
         self._refresh_footer()
         if self.coredump and report.outcome in STOPPED and report.stack:
             self.action_write_coredump()
+
+    def on_breakpoints_planned(self, message: BreakpointsPlanned) -> None:
+        if message.generation != self.generation:
+            return
+        for chosen in message.chosen:
+            self.notify(f"breakpoint {chosen}", title="wasmdbg", markup=False)
+        for refused in message.refused:
+            self.notify(f"breakpoint not set: {refused}", title="wasmdbg", severity="warning", markup=False)
+
+    def on_stop_ready(self, message: StopReady) -> None:
+        if message.generation != self.generation or not self.query("#trap-view"):
+            return
+        self.report = message.report
+        live = self.live
+        self.clock.pause()
+        self._set_state(p.BREAKPOINT)
+        self._drain_output(everything=True)
+        if live is not None and message.memory_size is not None:
+            layout = memory_map(self.session.module, memory_size=message.memory_size)
+            stop = message.report.stop
+            sp = stop.stopped.global_values[0] if stop and stop.stopped.global_values else None
+            self.trap_view.show_report(
+                message.report, memory=LiveMemory(live), memory_size=message.memory_size, memory_map=layout,
+                stack_pointer=sp if isinstance(sp, int) and sp >= 0 else None,
+            )  # fmt: skip
+        else:
+            self.trap_view.show_report(message.report, memory=None, memory_size=None, memory_map=None, unavailable="the module has no linear memory")
+        self.action_view(TRAP_VIEW)
+        self._refresh_footer()
 
     def on_run_failed(self, message: RunFailed) -> None:
         if message.generation != self.generation:
@@ -335,13 +374,13 @@ class WasmdbgApp(TrapApp):
         shared = super().check_action(action, parameters)
         if shared is not True:
             return shared
-        stopped = self.finished is not None
+        stopped = self.finished is not None or self.state == p.BREAKPOINT
         if action == "continue":
-            return self.state == PAUSED or None
+            return self.state in (PAUSED, p.BREAKPOINT) or None
         if action == "pause":
             return self.state == RUNNING or None
         if action == "interrupt":
-            return self.state in (RUNNING, PAUSED) or None
+            return self.state in (RUNNING, PAUSED, p.BREAKPOINT) or None
         if action in ("frame_up", "frame_down", "fold", "goto"):
             return (stopped and self.report is not None) or None
         if action == "write_coredump":
@@ -361,9 +400,44 @@ class WasmdbgApp(TrapApp):
             self.live.resume()
             self.clock.resume()
             self._set_state(RUNNING)
+        elif self.live is not None and self.state == p.BREAKPOINT:
+            self.live.continue_()
+            self.clock.resume()
+            self.report = None
+            self.trap_view.reset("running on from the breakpoint…")
+            self._set_state(RUNNING)
+
+    def action_breakpoint(self) -> None:
+        entry = self.trap_view.shown_entry
+        suggestion = ""
+        if entry is not None and entry.source.file and entry.source.line:
+            suggestion = f"{Path(entry.source.file.replace(chr(92), '/')).name}:{entry.source.line}"
+        self.push_screen(BreakpointScreen(suggestion, tuple(self.breakpoints)), self._toggle_breakpoint)
+
+    def _toggle_breakpoint(self, spec: str | None) -> None:
+        if not spec:
+            return
+        if spec in self.breakpoints:
+            self.breakpoints.remove(spec)
+            self.notify(f"breakpoint {spec} cleared: from the next run (r restarts)", title="wasmdbg", markup=False)
+            return
+        if not self.session.symbolizer_ready:
+            self.notify("the symbols are still being read: try again in a moment", title="wasmdbg", severity="warning", markup=False)
+            return
+        from wasmdbg.symbols.breakpoints import BreakpointError
+
+        try:
+            plan = self.session.plan_breakpoints([spec])
+        except BreakpointError as error:
+            self.notify(f"breakpoint not set: {error.message}", title="wasmdbg", severity="warning", markup=False)
+            return
+        self.breakpoints.append(spec)
+        chosen = "; ".join(bp.chosen for bp in plan.breakpoints)
+        # The run is of a module instrumented for the breakpoints it started with.
+        self.notify(f"breakpoint {chosen}: from the next run (r restarts)", title="wasmdbg", markup=False)
 
     def action_interrupt(self) -> None:
-        if self.live is not None and self.state in (RUNNING, PAUSED):
+        if self.live is not None and self.state in (RUNNING, PAUSED, p.BREAKPOINT):
             if self.state == PAUSED:
                 self.live.resume()  # the interrupt is taken at the guest's next epoch check
             self.live.interrupt("interrupted from the debugger")
@@ -445,6 +519,7 @@ def make_app(
     start_hint: Callable[[RunReport], str | None] | None = None,
     coredump: str | None = None,
     debug_hint: str | None = None,
+    breakpoints: Iterable[str] = (),
 ) -> WasmdbgApp:
     """The app for `session`'s module run with `request`: what the CLI runs and the tests drive.
 
@@ -456,8 +531,9 @@ def make_app(
         start_hint: for a run that could not start, one line saying what to do (the CLI's words).
         coredump: where `w` writes a coredump of the stopped run; given, one is written at each stop.
         debug_hint: what the module screen says to do when the module has no DWARF (the CLI's flags).
+        breakpoints: breakpoint specs for the first run (`--break`); `b` adds and removes them.
     """
     return WasmdbgApp(
         session, request, source_hint=source_hint, describe=describe, start_hint=start_hint, coredump=coredump,
-        debug_hint=debug_hint,
+        debug_hint=debug_hint, breakpoints=breakpoints,
     )  # fmt: skip

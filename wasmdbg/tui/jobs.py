@@ -20,13 +20,16 @@ from wasmdbg.session.coredump import coredump_bytes, write_file
 from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.report import RunReport
 from wasmdbg.session.session import Session
+from wasmdbg.session.stops import StopDescriber
 from wasmdbg.tui.messages import (
+    BreakpointsPlanned,
     GuestStarted,
     ReportReady,
     RunEnded,
     RunFailed,
     RunStarted,
     SampleArrived,
+    StopReady,
     SymbolsFailed,
     SymbolsProgress,
     SymbolsReady,
@@ -84,6 +87,51 @@ class SymbolsState:
         """Why the build failed; set before `done`."""
 
 
+def _wait_symbols(symbols: SymbolsState, cancel: threading.Event) -> bool:
+    """Wait for the symbolizer's build; False if the run was cancelled or the build failed."""
+    while not symbols.done.wait(0.1):
+        if cancel.is_set():
+            return False
+    return symbols.failure is None
+
+
+def plan_run(
+    session: Session, request: RunRequest, specs: tuple[str, ...], generation: int, post: Post
+) -> tuple[RunRequest, StopDescriber | None]:
+    """The request with the breakpoints that resolve (the others are reported, and left out)."""
+    from dataclasses import replace
+
+    from wasmdbg.symbols.breakpoints import BreakpointError
+
+    good: list[str] = []
+    chosen: list[str] = []
+    refused: list[str] = []
+    for spec in specs:
+        try:
+            plan = session.plan_breakpoints([spec])
+        except BreakpointError as error:
+            refused.append(error.message)
+            continue
+        good.append(spec)
+        chosen.extend(bp.chosen for bp in plan.breakpoints)
+    post(BreakpointsPlanned(tuple(chosen), tuple(refused), generation))
+    if not good:
+        return request, None
+    plan = session.plan_breakpoints(good)
+    return replace(request, breakpoints=plan.offsets, call_sites=plan.call_sites), session.stop_describer(plan)
+
+
+def _stop_ready(session: Session, live: LiveRun, describer: StopDescriber, stopped: p.Stopped, generation: int, post: Post) -> None:
+    try:
+        stop = describer.describe(stopped, lambda address, size: live.read_memory(address, size))
+        report = session.stop_report(stop, live)
+        size = live.memory_size() if session.module.memories else None
+    except WasmdbgError as error:
+        post(RunFailed(error.message, generation))
+        return
+    post(StopReady(report, generation, size))
+
+
 def drive_run(
     session: Session,
     request: RunRequest,
@@ -92,11 +140,19 @@ def drive_run(
     cancel: threading.Event,
     post: Post,
     symbols: SymbolsState,
+    breakpoints: tuple[str, ...] = (),
 ) -> None:
     """Start a run, post its events, then its report once the frames can be named.
 
+    With `breakpoints` (specs), the run is planned first (the line tables are needed), and each
+    stop is posted as a `StopReady` with its variables; the guest stays held until the UI continues.
     A cancelled run (restart, quit) is closed here: nothing it had on disk is left behind.
     """
+    describer = None
+    if breakpoints:
+        if not _wait_symbols(symbols, cancel):
+            return
+        request, describer = plan_run(session, request, breakpoints, generation, post)
     try:
         live = session.start_run(request, cancel=cancel)
     except WasmdbgError as error:
@@ -104,6 +160,10 @@ def drive_run(
         return
     post(RunStarted(live, generation))
     for event in live.events():
+        if isinstance(event, p.Stopped) and describer is not None:
+            if _wait_symbols(symbols, cancel):
+                _stop_ready(session, live, describer, event, generation, post)
+            continue
         if isinstance(event, p.Output):
             output.append((event.stream, event.data))
         elif isinstance(event, p.Sample):
@@ -117,11 +177,8 @@ def drive_run(
         live.close()
         return
     # The report names frames: wait for the index being built rather than build a second one.
-    while not symbols.done.wait(0.1):
-        if cancel.is_set():
-            return
-    if symbols.failure is not None:
-        return  # the app is saying why and leaving
+    if not _wait_symbols(symbols, cancel):
+        return  # cancelled, or the app is saying why the symbols failed and leaving
     try:
         report = session.report(
             finished, live.request, samples=live.samples, stdout=bytes(live.stdout), stderr=bytes(live.stderr)

@@ -88,3 +88,21 @@ class RunFailed(Message):
 
     message: str
     generation: int
+
+
+@dataclass
+class BreakpointsPlanned(Message):
+    """The run's breakpoints are resolved: where each stops, and the specs that name no code (why)."""
+
+    chosen: tuple[str, ...]
+    refused: tuple[str, ...]
+    generation: int
+
+
+@dataclass
+class StopReady(Message):
+    """The guest is held at a breakpoint: the stop's report (stack, variables) for the trap view."""
+
+    report: RunReport
+    generation: int
+    memory_size: int | None

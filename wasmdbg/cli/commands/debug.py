@@ -17,7 +17,11 @@ guest stops (a trap, an interrupt, a limit, or an exit) it shows the outcome and
 with your frames marked, the source and disassembly of the selected frame, and the memory around
 the fault.
 
-Keys: c continue, p pause, i interrupt, r restart, u/d or up/down move through frames,
+--break LOC (repeatable: FILE:LINE, FUNCTION or 0xOFFSET) stops the run there; the trap view
+then shows the stop with the selected frame's variables, and c continues. b sets or clears a
+breakpoint (offered at the source line shown); it applies from the next run (r restarts).
+
+Keys: c continue, p pause, i interrupt, r restart, b breakpoint, u/d or up/down move through frames,
 f fold runtime frames, g go to an address, w write a coredump, m the module (sections, imports,
 exports, functions, memory, debug information), s paste a trace to symbolize, 1/2 run and trap
 views, ? help, ctrl+p commands, q quit.
@@ -73,6 +77,7 @@ def debug(args: argparse.Namespace, env: Environment) -> int:
         start_hint=lambda report: run_command.start_failure(report, session),
         coredump=args.coredump,
         debug_hint=run_command.DEBUG_HINT,
+        breakpoints=args.breaks,
     )
     status = app.run()
     if args.report and app.report is not None:

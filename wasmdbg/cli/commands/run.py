@@ -44,6 +44,14 @@ the user cache directory), so a second run of a large module does not compile it
 
 Ctrl-C interrupts the guest and reports where it was; a second Ctrl-C quits at once.
 
+--break LOC (repeatable) stops before the code of LOC: FILE:LINE (through the DWARF line table: the
+line's first statement row in each function holding it), FUNCTION (its first line past the
+prologue) or 0xOFFSET (a module offset, as backtraces print). The run is of an instrumented copy
+of the module that calls wasmdbg at those points; the rest of it runs at full speed. Headless, the
+run stops at the first hit, reports outcome "breakpoint" with the frames and each frame's
+variables (from DWARF: parameters and locals with their types and values; raw wasm locals without
+DWARF), then ends (exit 0). Variables are reliable at -O0; optimized code keeps few of them.
+
 --coredump PATH writes a stopped run (trap, timeout, interrupt) as a wasm coredump in the
 tool-conventions format, as `wasmtime run -D coredump=PATH` does: the frames, the exported
 memories' contents and the globals; `wasmdbg open PATH` shows it. The Python bindings cannot
@@ -99,6 +107,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug-file", metavar="PATH")
     parser.add_argument("--dwp", metavar="PATH")
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument(
+        "--break", dest="breaks", metavar="LOC", action="append", default=[],
+        help="stop before FILE:LINE, FUNCTION or 0xOFFSET (repeatable): headless, report the frames and variables there",
+    )  # fmt: skip
 
 
 class UsageError(WasmdbgError):
@@ -210,6 +222,8 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
         return request
     from wasmdbg.session.live import LiveRun
 
+    if args.breaks:
+        return _run_to_breakpoint(args, env, request)
     # The agent goes first: its interpreter start, wasmtime's import and the compile then overlap
     # with the parent's own imports, the module's parsing and the symbolizer, which the report
     # needs only once the guest has finished. Nothing is printed before the session opens, so a
@@ -249,6 +263,58 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     if report.outcome == "returned" and args.invoke:
         for value in report.results or ():
             env.stdout.write(f"{value}\n")
+    from wasmdbg.render.console import make_console
+    from wasmdbg.render.run import RunView
+
+    make_console(env.stderr, width=env.width).print(RunView(report, SOURCE_HINT, describe))
+    return report.exit_status
+
+
+def _run_to_breakpoint(args: argparse.Namespace, env: Environment, request: RunRequest) -> int:
+    """`run --break`: resolve the breakpoints, run to the first hit, report the stop and end the run."""
+    from dataclasses import replace
+
+    from wasmdbg.cli.hints import describe
+    from wasmdbg.runner import protocol as p
+    from wasmdbg.session.live import LiveRun
+    from wasmdbg.symbols.breakpoints import BreakpointError
+
+    session = open_session(args)  # the breakpoints need the line tables before the run starts
+    try:
+        plan = session.plan_breakpoints(args.breaks)
+    except BreakpointError as error:
+        env.stderr.write(f"wasmdbg run: error: --break {printable(error.message)}\n")
+        return ExitStatus.USAGE
+    if args.format == "text":
+        for bp in plan.breakpoints:
+            env.stderr.write(f"wasmdbg: breakpoint {printable(bp.chosen)}\n")
+    describer = session.stop_describer(plan)
+    request = replace(request, breakpoints=plan.offsets, call_sites=plan.call_sites)
+    report = None
+    with LiveRun(args.module, request, started=env.take_spare_agent()) as live:
+        with _interrupt_on_ctrl_c(live, env):
+            for event in live.events():
+                if args.format == "text" and isinstance(event, p.Output):
+                    _write_output(env, event.stream, event.data)
+                elif isinstance(event, p.Stopped):
+                    stop = describer.describe(event, lambda address, size: live.read_memory(address, size))
+                    report = session.stop_report(stop, live)
+                    break
+        if report is None:  # it ended before reaching a breakpoint
+            from wasmdbg.findings import NO_BREAKPOINT_HIT, Finding
+
+            report = session.finish(live)
+            specs = ", ".join(bp.spec for bp in plan.breakpoints)
+            report = replace(report, notes=(*report.notes, Finding(NO_BREAKPOINT_HIT, f"no breakpoint was reached ({specs})")))
+    if args.report:
+        write_report(report, args.report)
+    if args.format == "json":
+        env.stdout.write(json.dumps(report.to_json(describe)) + "\n")
+        return report.exit_status
+    failure = start_failure(report, session)
+    if failure:
+        env.stderr.write(f"wasmdbg run: error: {printable(failure)}\n")
+        return report.exit_status
     from wasmdbg.render.console import make_console
     from wasmdbg.render.run import RunView
 

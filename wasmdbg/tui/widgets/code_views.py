@@ -146,8 +146,11 @@ class DisassemblyView(_ScrolledText):
 
     TITLE = "disassembly"
 
-    def show(self, disassembly: Disassembly | None, offset: int | None, *, innermost: bool, error: str | None = None) -> None:
-        """Show `disassembly` around `offset` (the frame's instruction)."""
+    def show(
+        self, disassembly: Disassembly | None, offset: int | None, *, innermost: bool, error: str | None = None,
+        innermost_label: str = "◀ faulting",
+    ) -> None:  # fmt: skip
+        """Show `disassembly` around `offset` (the frame's instruction); `innermost_label` marks the innermost frame's."""
         if disassembly is None:
             self._set(Text(printable(error or "no function for this frame"), style="dim"), Text("disassembly"), None)
             return
@@ -165,7 +168,7 @@ class DisassemblyView(_ScrolledText):
         text = Text()
         if start:
             text.append(f"  … {start:,} instructions above\n", style="dim")
-        marker = "◀ faulting" if innermost else "◀ calling"
+        marker = innermost_label if innermost else "◀ calling"
         row = None
         for i in range(start, end):
             instruction = instructions[i]

@@ -56,7 +56,10 @@ class FramePanes(Vertical):
         self.query_one(SourceView).show_note(note)
         self.query_one(DisassemblyView).show_note("")
 
-    def show(self, frame: SourceFrame, func_index: int | None, module_offset: int | None, *, innermost: bool) -> None:
+    def show(
+        self, frame: SourceFrame, func_index: int | None, module_offset: int | None, *, innermost: bool,
+        innermost_label: str = "◀ faulting",
+    ) -> None:  # fmt: skip
         """Show `frame`'s source line and its function with the instruction at `module_offset` marked.
 
         Args:
@@ -90,4 +93,4 @@ class FramePanes(Vertical):
         if isinstance(found, str):
             disassembly_view.show(None, None, innermost=innermost, error=found)
         else:
-            disassembly_view.show(found, module_offset, innermost=innermost)
+            disassembly_view.show(found, module_offset, innermost=innermost, innermost_label=innermost_label)

@@ -25,6 +25,7 @@ from wasmdbg.tui.widgets.memory_reader import MemorySource
 from wasmdbg.tui.widgets.memory_view import MemoryPane
 from wasmdbg.tui.widgets.outcome_panel import OutcomePanel
 from wasmdbg.tui.widgets.stack_view import FrameEntry, StackView
+from wasmdbg.tui.widgets.variables_pane import VariablesPane
 
 STACK_TOP_SHOWN = 16
 """Without a fault address the memory pane opens this many bytes below the stack's top."""
@@ -55,11 +56,13 @@ class TrapView(Vertical):
             yield FramePanes(id="code", source_hint=self.source_hint)
         with Horizontal(id="trap-bottom"):
             yield MemoryPane(id="memory")
+            yield VariablesPane(id="variables")
             yield self.side
 
     def on_mount(self) -> None:
         self.query_one("#stack", StackView).border_title = "stack"
         self.query_one("#memory", MemoryPane).border_title = "memory"
+        self.variables.show(None, None)
 
     @property
     def stack(self) -> StackView:
@@ -68,6 +71,10 @@ class TrapView(Vertical):
     @property
     def memory(self) -> MemoryPane:
         return self.query_one("#memory", MemoryPane)
+
+    @property
+    def variables(self) -> VariablesPane:
+        return self.query_one("#variables", VariablesPane)
 
     @property
     def outcome(self) -> OutcomePanel:
@@ -83,6 +90,7 @@ class TrapView(Vertical):
         self.outcome.update(Text(note, style="dim"))
         self.stack.show(None)
         self.memory.view.show(None, size=None, memory_map=None, focus_address=None, unavailable="the run has not stopped")
+        self.variables.show(None, None)
         self.show_frame(None)
 
     def show_pending(self, finished: p.Finished) -> None:
@@ -142,6 +150,8 @@ class TrapView(Vertical):
         self.shown_entry = entry
         panes = self.query_one(FramePanes)
         report = self.report
+        stop = report.stop if report is not None else None
+        self.variables.show(stop, entry.physical if entry is not None else None)
         if entry is None:
             if report is None:
                 note = "the run has not stopped yet"
@@ -151,6 +161,11 @@ class TrapView(Vertical):
                 note = "no frames: the run did not stop in wasm code"
             panes.show_note(note)
             return
-        panes.show(entry.source, entry.frame.func_index, entry.frame.module_offset, innermost=entry.physical == 0)
+        label = "◀ faulting"
+        if stop is not None:
+            label = "◀ breakpoint: runs next"
+        elif report is not None and report.outcome in (p.INTERRUPTED, p.TIMEOUT):
+            label = "◀ stopped here"
+        panes.show(entry.source, entry.frame.func_index, entry.frame.module_offset, innermost=entry.physical == 0, innermost_label=label)
         if entry.physical == 0 and report is not None and report.trap and report.trap.fault_address is not None:
             self.memory.view.go_to(report.trap.fault_address)

@@ -1,0 +1,95 @@
+"""Breakpoints in the app, driven with Pilot on the ledger sample: a stop, its variables, `c`, and `b`."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, TabbedContent
+
+from tests.helpers import SAMPLES
+from tests.tui.conftest import BUILD, wait_for
+from wasmdbg.runner import protocol as p
+from wasmdbg.runner.limits import INTERACTIVE_LIMITS
+from wasmdbg.session.live import RunRequest
+from wasmdbg.session.session import Session, SessionOptions
+from wasmdbg.tui.app import WasmdbgApp, make_app
+from wasmdbg.tui.screens.breakpoint import BreakpointScreen
+from wasmdbg.tui.widgets.code_views import SourceView
+from wasmdbg.tui.widgets.stack_view import StackView
+from wasmdbg.tui.widgets.variables_pane import VariablesPane
+
+SIZE = (160, 48)
+
+
+def ledger_app(*breakpoints: str) -> WasmdbgApp:
+    session = Session.open(BUILD / "ledger.O0.wasm", SessionOptions(source_roots=(str(SAMPLES),)))
+    return make_app(session, RunRequest(limits=INTERACTIVE_LIMITS), breakpoints=breakpoints)
+
+
+async def test_a_breakpoint_stops_the_run_shows_variables_and_c_goes_on_to_the_next_hit() -> None:
+    app = ledger_app("ledger.c:22")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "the first stop")
+        assert app.query_one("#views", TabbedContent).active == "trap"
+        pane = app.query_one(VariablesPane)
+        assert pane.display
+        await wait_for(pilot, lambda: "amount: int = -40" in pane.text, "post's variables")
+        assert "before: int = 100" in pane.text and "kind: enum kind = WITHDRAWAL" in pane.text
+        source = app.query_one("#source", SourceView)
+        assert "acct->balance += amount;" in source.text and ":22" in str(source.border_title)
+        assert app.report is not None and app.report.stop is not None and app.report.stop.stopped.hit == 1
+        # The caller's frame: its own variables.
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "posted: int = 0" in pane.text, "main's variables")
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: app.state == p.BREAKPOINT and app.report is not None and app.report.stop is not None
+            and app.report.stop.stopped.hit == 2, "the second hit",
+        )  # fmt: skip
+        await wait_for(pilot, lambda: "amount: int = 25" in pane.text, "the second call's amount")
+        assert "before: int = 60" in pane.text
+        for _ in range(2):
+            await pilot.press("c")
+            await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "a later hit")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.finished is not None and app.report is not None, "the end of the run")
+        assert app.report is not None and app.report.outcome == p.RETURNED and app.report.exit_status == 0
+        assert not pane.display
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_b_sets_a_breakpoint_at_the_line_shown_and_it_stops_the_next_run() -> None:
+    app = ledger_app("post")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "the stop in post")
+        stack = app.query_one(StackView)
+        assert stack.selected_entry is not None and stack.selected_entry.source.line == 20
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakpointScreen), "the breakpoint prompt")
+        field = app.screen.query_one(Input)
+        assert field.value == "ledger.c:20"
+        field.value = "ledger.c:36"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "ledger.c:36" in app.breakpoints, "the new breakpoint")
+        # A spec that names no code is refused, and nothing is added.
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakpointScreen), "the prompt again")
+        app.screen.query_one(Input).value = "ledger.c:9"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert "ledger.c:9" not in app.breakpoints
+        # Clear the function breakpoint, restart: the run stops at line 36 now.
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakpointScreen), "the prompt a third time")
+        app.screen.query_one(Input).value = "post"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.breakpoints == ["ledger.c:36"], "post cleared")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "the stop at line 36")
+        top = app.query_one(StackView).selected_entry
+        assert top is not None and top.source.line == 36 and top.source.function == "main"
+        pane = app.query_one(VariablesPane)
+        await wait_for(pilot, lambda: "posted: int = 0" in pane.text, "main's variables at line 36")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.finished is not None, "the interrupt")
+        assert app.finished is not None and app.finished.outcome.outcome == p.INTERRUPTED
+        await pilot.press("q")

@@ -1,0 +1,129 @@
+"""The agent's side of breakpoints: the probe imports an instrumented module calls, and the stop.
+
+`wasmdbg.instrument` rewrites the module so that before each breakpoint's instruction it calls a
+host import with a probe id and the function's locals. Here those imports are defined: a hit
+unwinds the guest's stack without ending the run (an exported helper executes `unreachable`; the
+Trap it raises, caught here, carries every frame, across this host call), maps frames back to the
+original module, sends `Stopped` and holds the guest's thread until the debugger says Continue.
+Call-site probes keep a shadow stack of callers' locals, so outer frames have variables too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+
+from wasmdbg.instrument import Instrumented, Probe
+from wasmdbg.runner import protocol as p
+
+_VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64, "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
+_POINT, _CALL, _RETURN = "point", "call", "return"
+_FRAME_LIMIT = 20
+"""wasmtime's backtraces stop at 20 frames (not configurable through the C API)."""
+
+
+class ProbeHost:
+    """Serves the probe imports of one instrumented module in one store."""
+
+    def __init__(
+        self,
+        instrumented: Instrumented,
+        send: Callable[[p.Message], None],
+        hold: Callable[[Any], None],
+        on_hold: Callable[[bool], None],
+    ) -> None:
+        self.instrumented = instrumented
+        self._send = send
+        self._hold = hold
+        self._on_hold = on_hold
+        self._breakpoints: set[int] = set()
+        self._hits: dict[int, int] = {}
+        self._shadow: list[tuple[Probe, tuple[p.Local, ...]]] = []
+
+    def define(self, linker: wasmtime.Linker, store: wasmtime.Store, breakpoints: tuple[int, ...]) -> None:
+        """Define every probe import on the linker; `breakpoints` are the offsets to stop at."""
+        self._breakpoints = set(breakpoints)
+        for spec in self.instrumented.imports:
+            func_type = wasmtime.FuncType([_VALTYPES[t]() for t in spec.params], [])
+            func = wasmtime.Func(store, func_type, self._callback, access_caller=True)
+            linker.define(store, "wasmdbg", spec.name, func)
+
+    def _callback(self, caller: wasmtime.Caller, probe_id: int, *values: p.Local) -> None:
+        probe = self.instrumented.probes[probe_id]
+        if probe.kind == _CALL:
+            self._shadow.append((probe, values))
+        elif probe.kind == _RETURN:
+            if self._shadow:
+                self._shadow.pop()
+        elif probe.offset in self._breakpoints:
+            self._stop(caller, probe, values)
+
+    def _frame_locals(self, probe: Probe, values: tuple[p.Local, ...]) -> tuple[p.Local, ...]:
+        count = max((*probe.locals, *probe.skipped), default=-1) + 1
+        out: list[p.Local] = [None] * count
+        for index, value in zip(probe.locals, values):
+            out[index] = value
+        return tuple(out)
+
+    def _unwind(self, caller: wasmtime.Caller) -> tuple[list[p.GuestFrame], bool]:
+        helper = caller.get(self.instrumented.unwind_export)
+        frames: list[Any] = []
+        if isinstance(helper, wasmtime.Func):
+            try:
+                helper(caller)
+            except wasmtime.Trap as trap:
+                frames = list(trap.frames)
+        truncated = len(frames) >= _FRAME_LIMIT
+        out = []
+        for frame in frames:
+            func = self.instrumented.original_function(frame.func_index)
+            if func is None:
+                continue  # the unwind helper itself
+            offset = frame.module_offset
+            original = None if offset is None else self.instrumented.original_offset(offset)
+            out.append(p.GuestFrame(func, original, frame.func_name))
+        return out, truncated
+
+    def _globals(self, caller: wasmtime.Caller) -> tuple[p.Local, ...]:
+        exports = self.instrumented.global_exports
+        values: list[p.Local] = [None] * (max(exports, default=-1) + 1)
+        for index, name in exports.items():
+            item = caller.get(name)
+            if isinstance(item, wasmtime.Global):
+                value = item.value(caller)
+                values[index] = value if isinstance(value, int | float) else None
+        return tuple(values)
+
+    def _pages(self, caller: wasmtime.Caller) -> tuple[int, ...]:
+        pages = []
+        for _, name in sorted(self.instrumented.memory_exports.items()):
+            item = caller.get(name)
+            pages.append(item.size(caller) if isinstance(item, wasmtime.Memory) else 0)
+        return tuple(pages)
+
+    def _stop(self, caller: wasmtime.Caller, probe: Probe, values: tuple[p.Local, ...]) -> None:
+        self._hits[probe.offset] = hit = self._hits.get(probe.offset, 0) + 1
+        frames, truncated = self._unwind(caller)
+        locals_: list[tuple[p.Local, ...] | None] = [None] * len(frames)
+        if frames:
+            locals_[0] = self._frame_locals(probe, values)
+        # Callers' locals, from the shadow stack: each entry is matched to the frame whose call it
+        # wrapped, by function and call offset, so unwrapped frames in between are skipped.
+        j = len(self._shadow) - 1
+        for k in range(1, len(frames)):
+            if j < 0:
+                break
+            entry, entry_values = self._shadow[j]
+            if entry.func_index == frames[k].func_index and entry.offset == frames[k].module_offset:
+                locals_[k] = self._frame_locals(entry, entry_values)
+                j -= 1
+        self._send(p.Stopped(
+            probe.offset, hit, tuple(frames), tuple(locals_), truncated, self._globals(caller), self._pages(caller),
+        ))  # fmt: skip
+        self._on_hold(True)
+        try:
+            self._hold(caller._context())
+        finally:
+            self._on_hold(False)
