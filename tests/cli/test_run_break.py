@@ -118,7 +118,8 @@ def test_without_dwarf_a_breakpoint_shows_the_raw_wasm_locals(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("spec", "words"),
-    [("ledger.c:9", "has no code; the nearest lines with code are"), ("nosuch.c:1", "no source file"), ("zzz", "no function")],
+    [("ledger.c:9", "has no code; the nearest lines with code are"), ("nosuch.c:1", "no source file"), ("zzz", "no function"),
+     ("ledger.c:abc", "must be a number"), ("", "an empty breakpoint"), ("0x10", "not inside the code of a function")],
 )
 def test_a_breakpoint_that_names_no_code_is_a_usage_error_in_one_line(spec: str, words: str) -> None:
     result = run_cli("run", "--break", spec, str(BUILD / "ledger.O0.wasm"))

@@ -61,12 +61,16 @@ def original(path: str) -> tuple[bytes, wasmtime.Module]:
     return data, wasmtime.Module(engine(), data)
 
 
-@cache
-def probed(path: str) -> tuple[Instrumented, wasmtime.Module]:
+def rewritten_module(path: str, guarded: bool) -> Instrumented:
     data, _ = original(path)
     module = read_module(data)
     calls = [i.offset for b in module.bodies for i in module.instructions(b.func_index) if i.mnemonic.startswith("call")]
-    rewritten = instrument(data, probe_points(module), call_sites=calls)
+    return instrument(data, probe_points(module), call_sites=calls, guarded=guarded)
+
+
+@cache
+def probed(path: str) -> tuple[Instrumented, wasmtime.Module]:
+    rewritten = rewritten_module(path, guarded=False)
     return rewritten, wasmtime.Module(engine(), rewritten.data)
 
 
@@ -137,10 +141,11 @@ def same_frames(before: Outcome, after: Outcome, instrumented: Instrumented) -> 
     return mapped(after, instrumented) == frames(before)
 
 
-def test_every_probed_spec_module_validates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("guarded", [False, True], ids=["plain", "guarded"])
+def test_every_probed_spec_module_validates(tmp_path: Path, guarded: bool) -> None:
     invalid = []
     for path in sorted({case["module"] for case in CASES}):
-        instrumented, _ = probed(path)
+        instrumented = rewritten_module(path, guarded)
         target = tmp_path / "probed.wasm"
         target.write_bytes(instrumented.data)
         result = subprocess.run([wasm_tools_path(), "validate", "--features", "all", str(target)], capture_output=True, text=True, timeout=60)

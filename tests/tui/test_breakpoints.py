@@ -93,3 +93,43 @@ async def test_b_sets_a_breakpoint_at_the_line_shown_and_it_stops_the_next_run()
         await wait_for(pilot, lambda: app.finished is not None, "the interrupt")
         assert app.finished is not None and app.finished.outcome.outcome == p.INTERRUPTED
         await pilot.press("q")
+
+
+async def toggle(pilot: object, app: WasmdbgApp, spec: str) -> None:
+    await pilot.press("b")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, BreakpointScreen), "the breakpoint prompt")  # type: ignore[arg-type]
+    app.screen.query_one(Input).value = spec
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: not isinstance(app.screen, BreakpointScreen), "the prompt closed")  # type: ignore[arg-type]
+
+
+async def test_breakpoints_set_and_cleared_at_a_stop_take_effect_without_a_restart() -> None:
+    app = ledger_app("post")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "the stop in post")
+        await toggle(pilot, app, "ledger.c:36")
+        await toggle(pilot, app, "post")
+        assert app.breakpoints == ["ledger.c:36"]
+        # Continue: post is not stopped in again; main's line 36, after the first call, is.
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: app.state == p.BREAKPOINT and app.report is not None and app.report.stop is not None,
+            "the stop at line 36",
+        )  # fmt: skip
+        stop = app.report.stop if app.report is not None else None
+        assert stop is not None and stop.breakpoint is not None and stop.breakpoint.spec == "ledger.c:36"
+        assert stop.stack[0].sources[0].line == 36 and stop.stopped.hit == 1
+        pane = app.query_one(VariablesPane)
+        await wait_for(pilot, lambda: "posted: int = 0" in pane.text, "main's variables at line 36")
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: app.report is not None and app.report.stop is not None and app.report.stop.stopped.hit == 2,
+            "the second pass of line 36",
+        )  # fmt: skip
+        await wait_for(pilot, lambda: "posted: int = 1" in pane.text, "posted counted once")
+        # Clear the last breakpoint: the program runs to its end.
+        await toggle(pilot, app, "ledger.c:36")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.finished is not None and app.report is not None, "the end of the run")
+        assert app.report is not None and app.report.outcome == p.RETURNED and b"balance 80" in app.report.stdout
+        await pilot.press("q")

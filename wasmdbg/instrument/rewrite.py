@@ -41,6 +41,7 @@ _KEPT_CUSTOM = frozenset({"producers", "target_features"})
 _KIND_CODES = {FUNC: 0, TABLE: 1, MEMORY: 2, GLOBAL: 3, TAG: 4}
 _CALLS = frozenset({"call", "call_indirect", "call_ref"})
 _I32_CONST, _LOCAL_GET, _CALL_OP, _RETURN_CALL_OP, _REF_FUNC_OP = 0x41, 0x20, 0x10, 0x12, 0xD2
+_I32_LOAD8_U, _I32_EQZ, _IF, _EMPTY_BLOCK, _END = 0x2D, 0x45, 0x04, 0x40, 0x0B
 _UNWIND_BODY = b"\x03\x00\x00\x0b"
 """The unwind helper's body: size 3, no locals, `unreachable`, `end`."""
 _SECTION_ORDER = (
@@ -96,6 +97,8 @@ class Instrumented:
     added_exports: frozenset[str]
     """Names of the exports the rewriter added (the module's own are the others)."""
     offsets: OffsetMap = field(repr=False, compare=False)
+    guard_export: str | None = None
+    """With `guarded`: the memory whose byte at a point's probe id turns it off (nonzero) or on."""
 
     @property
     def added_imports(self) -> int:
@@ -116,7 +119,7 @@ class Instrumented:
         return original
 
 
-def instrument(data: bytes, points: Iterable[int], *, call_sites: Iterable[int] = ()) -> Instrumented:
+def instrument(data: bytes, points: Iterable[int], *, call_sites: Iterable[int] = (), guarded: bool = False) -> Instrumented:
     """Rewrite a module with a probe before each of `points` and around each of `call_sites`.
 
     Args:
@@ -124,11 +127,14 @@ def instrument(data: bytes, points: Iterable[int], *, call_sites: Iterable[int] 
         points: module offsets of instructions to probe; offsets that are not an instruction's
             start are ignored.
         call_sites: module offsets of `call`/`call_indirect`/`call_ref` instructions to wrap.
+        guarded: put each point's probe behind a guard byte (its probe id's) in an added memory,
+            exported as `Instrumented.guard_export`: a nonzero byte skips the probe, so the host
+            turns breakpoints on and off while the guest runs. Every guard starts at zero (on).
 
     Raises:
         WasmFormatError: the module is malformed.
     """
-    return _Rewriter(read_module(data), set(points), set(call_sites)).run()
+    return _Rewriter(read_module(data), set(points), set(call_sites), guarded).run()
 
 
 def _captured(module: WasmModule, body: FunctionBody) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
@@ -145,8 +151,10 @@ def _captured(module: WasmModule, body: FunctionBody) -> tuple[tuple[int, ...], 
 
 
 class _Rewriter:
-    def __init__(self, module: WasmModule, points: set[int], call_sites: set[int]) -> None:
+    def __init__(self, module: WasmModule, points: set[int], call_sites: set[int], guarded: bool = False) -> None:
         self.module = module
+        self.guarded = guarded
+        self.guard_memory = len(module.memories)
         self.data = module.data
         self.points = points
         self.call_sites = call_sites
@@ -154,6 +162,7 @@ class _Rewriter:
         self.probes: list[Probe] = []
         self.offsets = OffsetMap()
         self.added_export_names: list[str] = []
+        self._taken = {export.name for export in module.exports}
         # Per probed function: captured locals and the import (index into `self.signatures`).
         self.signatures: list[tuple[str, ...]] = []
         self.captures: dict[int, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
@@ -207,7 +216,12 @@ class _Rewriter:
         payloads[S.IMPORT] = self._imports(payloads.get(S.IMPORT))
         payloads[S.FUNCTION] = self._appended(payloads.get(S.FUNCTION), uleb(self.helper_type))
         memory_exports, global_exports, unwind = self._export_names()
-        payloads[S.EXPORT] = self._exports(memory_exports, global_exports, unwind)
+        guard = None
+        if self.guarded:  # one byte per probe id: the points and, at most, two per call site
+            pages = max(1, -(-(len(self.points) + 2 * len(self.call_sites)) // 65536))
+            payloads[S.MEMORY] = self._appended(payloads.get(S.MEMORY), b"\x00" + uleb(pages))
+            guard = self._fresh_export("guards")
+        payloads[S.EXPORT] = self._exports(memory_exports, global_exports, unwind, guard)
         out = bytearray(self.data[:8])
         for section_id in _SECTION_ORDER:
             if section_id == S.CODE:
@@ -219,7 +233,7 @@ class _Rewriter:
         imports = tuple(ProbeImport(self.import_name(k), sig) for k, sig in enumerate(self.signatures))
         return Instrumented(
             bytes(out), tuple(self.probes), imports, unwind, memory_exports, global_exports,
-            self.imported, module.function_count, frozenset(self.added_export_names), self.offsets,
+            self.imported, module.function_count, frozenset(self.added_export_names), self.offsets, guard,
         )  # fmt: skip
 
     def _section(self, s: S.Section) -> bytes:
@@ -325,23 +339,24 @@ class _Rewriter:
 
     def _export_names(self) -> tuple[dict[int, str], dict[int, str], str]:
         module = self.module
-        taken = {export.name for export in module.exports}
-
-        def fresh(base: str) -> str:
-            candidate, n = ADDED_EXPORT_PREFIX + base, 0
-            while candidate in taken:
-                n += 1
-                candidate = f"{ADDED_EXPORT_PREFIX}{base}_{n}"
-            taken.add(candidate)
-            self.added_export_names.append(candidate)
-            return candidate
+        fresh = self._fresh_export
 
         global_count = sum(1 for i in module.imports if i.kind == GLOBAL) + len(module.globals)
         memories = {m.index: module.export_names.get((MEMORY, m.index)) or fresh(f"memory_{m.index}") for m in module.memories}
         globals_ = {g: module.export_names.get((GLOBAL, g)) or fresh(f"global_{g}") for g in range(global_count)}
         return memories, globals_, fresh("unwind")
 
-    def _exports(self, memories: dict[int, str], globals_: dict[int, str], unwind: str) -> bytes:
+    def _fresh_export(self, base: str) -> str:
+        """An export name no export of the module has, marked as added."""
+        candidate, n = ADDED_EXPORT_PREFIX + base, 0
+        while candidate in self._taken:
+            n += 1
+            candidate = f"{ADDED_EXPORT_PREFIX}{base}_{n}"
+        self._taken.add(candidate)
+        self.added_export_names.append(candidate)
+        return candidate
+
+    def _exports(self, memories: dict[int, str], globals_: dict[int, str], unwind: str, guard: str | None) -> bytes:
         module = self.module
 
         def entry(export_name: str, kind: str, index: int) -> bytes:
@@ -351,6 +366,8 @@ class _Rewriter:
         items += [entry(n, MEMORY, i) for i, n in memories.items() if (MEMORY, i) not in module.export_names]
         items += [entry(n, GLOBAL, i) for i, n in globals_.items() if (GLOBAL, i) not in module.export_names]
         items.append(entry(unwind, FUNC, self.helper_index))
+        if guard is not None:
+            items.append(entry(guard, MEMORY, self.guard_memory))
         return vector(items)
 
     # -- code ---------------------------------------------------------------------------------------
@@ -378,6 +395,10 @@ class _Rewriter:
             passed, skipped, slot = (), (), self.return_slot
         probe = Probe(len(self.probes), offset, body.func_index, kind, passed, skipped, self.import_name(slot))
         self.probes.append(probe)
+        guarded = self.guarded and kind == POINT
+        if guarded:  # if (guards[id] == 0) { probe }
+            memarg = b"\x00\x00" if self.guard_memory == 0 else b"\x40" + uleb(self.guard_memory) + b"\x00"
+            out += bytes([_I32_CONST]) + sleb(probe.id) + bytes([_I32_LOAD8_U]) + memarg + bytes([_I32_EQZ, _IF, _EMPTY_BLOCK])
         out.append(_I32_CONST)
         out += sleb(probe.id)
         for index in passed:
@@ -385,6 +406,8 @@ class _Rewriter:
             out += uleb(index)
         out.append(_CALL_OP)
         out += uleb(self.imported + slot)
+        if guarded:
+            out.append(_END)
 
     def _body(self, body: FunctionBody) -> tuple[bytes, list[tuple[int, int]]]:
         """One body re-encoded, with (offset in the body's bytes, original offset) per instruction."""

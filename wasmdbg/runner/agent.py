@@ -115,6 +115,8 @@ class _State:
     store: Any = None
     memories: list[Any] = field(default_factory=list)
     globals: list[tuple[str, Any]] = field(default_factory=list)
+    probes: Any = None
+    """The ProbeHost of an instrumented run."""
     finished: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -158,10 +160,11 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     instrumented = None
     try:
         code = module_bytes(start.module)  # the text format too, as wasmtime takes it
-        if start.breakpoints:
+        if start.breakpoints or start.live_points:
             from wasmdbg.instrument import instrument
 
-            instrumented = instrument(code, start.breakpoints, call_sites=start.call_sites)
+            points = set(start.breakpoints) | set(start.live_points)
+            instrumented = instrument(code, points, call_sites=start.call_sites, guarded=bool(start.live_points))
             code = instrumented.data
         module = wasmtime.Module(engine, code)
     except wasmtime.WasmtimeError as error:
@@ -230,6 +233,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     pump.run_in_background()
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    host = None
     if instrumented is not None:
         from wasmdbg.runner.probes import ProbeHost
 
@@ -245,6 +249,8 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
 
         host = ProbeHost(instrumented, channel.send, watch.hold, on_hold)
         host.define(linker, store, start.breakpoints)
+        with state.lock:
+            state.probes = host
     watch.start()
     # CPU time of this thread from here on is the guest's (instantiation runs guest code too), plus
     # the samples taken on it; compilation is done.
@@ -254,6 +260,8 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             if start.unknown_imports_trap:
                 linker.define_unknown_imports_as_traps(module)
             instance = linker.instantiate(store, module)
+            if host is not None:
+                host.attach_guards(instance, store)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as error:
             outcome = classify(error)
             if outcome.outcome == p.ERROR:
@@ -382,6 +390,16 @@ def _serve_read(request: p.ReadMemory | p.MemorySize, state: _State, channel: _C
         channel.send(p.Refused(request.id, "the run ended without an instance to read"))
 
 
+def _set_breakpoints(request: p.SetBreakpoints, state: _State, channel: _Channel) -> None:
+    with state.lock:
+        host, watch, finished = state.probes, state.watch, state.finished
+    if host is None or not host.live_points or finished or watch is None:
+        channel.send(p.Refused(request.id, "breakpoints can be set while a guarded run is going on"))
+        return
+    host.set_breakpoints(request.offsets)
+    watch.call_on_guest_thread(host.write_guards)  # at the next epoch check, or at once at a stop
+
+
 def _serve_globals(request: p.ReadGlobals, state: _State, channel: _Channel) -> None:
     with state.lock:
         store, globals_ = state.store, state.globals
@@ -423,6 +441,8 @@ def main() -> int:
                 state.interrupt = state.interrupt or request.reason
             if watch is not None:
                 watch.interrupt(request.reason)
+        elif isinstance(request, p.SetBreakpoints):
+            _set_breakpoints(request, state, channel)
         elif isinstance(request, p.ReadMemory | p.MemorySize):
             _serve_read(request, state, channel)
         elif isinstance(request, p.ReadGlobals):

@@ -10,7 +10,9 @@ Call-site probes keep a shadow stack of callers' locals, so outer frames have va
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ctypes
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import wasmtime
@@ -38,17 +40,57 @@ class ProbeHost:
         self._send = send
         self._hold = hold
         self._on_hold = on_hold
-        self._breakpoints: set[int] = set()
+        self._breakpoints: frozenset[int] = frozenset()
+        self._guards: Any = None
+        self._lock = threading.Lock()
         self._hits: dict[int, int] = {}
         self._shadow: list[tuple[Probe, tuple[p.Local, ...]]] = []
 
     def define(self, linker: wasmtime.Linker, store: wasmtime.Store, breakpoints: tuple[int, ...]) -> None:
         """Define every probe import on the linker; `breakpoints` are the offsets to stop at."""
-        self._breakpoints = set(breakpoints)
+        self._breakpoints = frozenset(breakpoints)
         for spec in self.instrumented.imports:
             func_type = wasmtime.FuncType([_VALTYPES[t]() for t in spec.params], [])
             func = wasmtime.Func(store, func_type, self._callback, access_caller=True)
             linker.define(store, "wasmdbg", spec.name, func)
+
+    # -- breakpoints set while the guest runs (a guarded module) ---------------------------------------
+
+    def attach_guards(self, instance: wasmtime.Instance, store: wasmtime.Store) -> None:
+        """Find the guard memory of a guarded module and turn off every point not a breakpoint."""
+        name = self.instrumented.guard_export
+        if name is None:
+            return
+        memory = instance.exports(store).get(name)
+        if isinstance(memory, wasmtime.Memory):
+            self._guards = memory
+            self.write_guards(store._context())
+
+    @property
+    def live_points(self) -> frozenset[int]:
+        """The offsets a breakpoint can be set at while the guest runs (empty unless guarded)."""
+        if self._guards is None:
+            return frozenset()
+        return frozenset(probe.offset for probe in self.instrumented.probes if probe.kind == _POINT)
+
+    def set_breakpoints(self, offsets: Iterable[int]) -> None:
+        """Stop at these offsets from now on (the guards are written by `write_guards`, on the guest's thread)."""
+        self._breakpoints = frozenset(offsets)
+
+    def write_guards(self, context: Any) -> None:
+        """Turn each point's guard on (0) for a breakpoint, off (1) for the rest; `context` is the store's."""
+        if self._guards is None:
+            return
+        from wasmtime import _ffi as ffi
+
+        memory = ctypes.byref(self._guards._memory)
+        size = int(ffi.wasmtime_memory_data_size(context, memory))
+        base = ctypes.addressof(ffi.wasmtime_memory_data(context, memory).contents)
+        with self._lock:
+            wanted = self._breakpoints
+            for probe in self.instrumented.probes:
+                if probe.kind == _POINT and probe.id < size:
+                    ctypes.memset(base + probe.id, 0 if probe.offset in wanted else 1, 1)
 
     def _callback(self, caller: wasmtime.Caller, probe_id: int, *values: p.Local) -> None:
         probe = self.instrumented.probes[probe_id]

@@ -121,6 +121,8 @@ class Start:
     """Module offsets of instructions to stop before: the agent runs an instrumented copy (`wasmdbg.instrument`)."""
     call_sites: tuple[int, ...] = ()
     """Module offsets of call instructions whose callers' locals are kept, so a stop shows outer frames' variables."""
+    live_points: tuple[int, ...] = ()
+    """Offsets probed behind guards (`instrument(guarded=True)`), so `SetBreakpoints` can stop at them while the guest runs."""
     id: int = 0
 
 
@@ -146,6 +148,15 @@ class Interrupt:
 
     TYPE: ClassVar[str] = "interrupt"
     reason: str = "interrupted by the user"
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SetBreakpoints:
+    """Stop at these offsets from now on (those among `Start.live_points`; the others are ignored)."""
+
+    TYPE: ClassVar[str] = "set_breakpoints"
+    offsets: tuple[int, ...] = ()
     id: int = 0
 
 
@@ -193,7 +204,9 @@ class Quit:
     id: int = 0
 
 
-Request: TypeAlias = Start | Pause | Resume | Continue | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
+Request: TypeAlias = (
+    Start | Pause | Resume | Continue | SetBreakpoints | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
+)
 
 # -- events (agent -> debugger) -----------------------------------------------------------------
 
@@ -387,7 +400,8 @@ def _bytes(text: Any) -> bytes:
 _TYPES: dict[str, type[Any]] = {
     cls.TYPE: cls
     for cls in (
-        Start, Pause, Resume, Continue, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started, Sample,
+        Start, Pause, Resume, Continue, SetBreakpoints, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started,
+        Sample,
         Output, Stopped, Finished, MemoryBytes, MemorySizeReply, Globals, Refused,
     )
 }  # fmt: skip
@@ -405,6 +419,8 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "globals": _tuple(lambda g: GlobalValue(str(g["name"]), str(g["type"]), g["value"])),
     "breakpoints": _ints,
     "call_sites": _ints,
+    "live_points": _ints,
+    "offsets": _ints,
     "frames": _tuple(_frame),
     "frame_locals": _tuple(lambda values: None if values is None else tuple(values)),
     "global_values": tuple,

@@ -72,6 +72,8 @@ class RunRequest:
     """Module offsets to stop before (a `Stopped` event each time); the run is then of an instrumented copy."""
     call_sites: Sequence[int] = ()
     """Call instructions whose callers' locals a stop reports (see `Session.plan_breakpoints`)."""
+    live_points: Sequence[int] = ()
+    """Offsets probed behind guards: `set_breakpoints` can stop at these while the guest runs."""
 
     @property
     def fuel_metered(self) -> bool:
@@ -148,6 +150,7 @@ class LiveRun:
                 compile_cache=request.compile_cache,
                 breakpoints=tuple(request.breakpoints),
                 call_sites=tuple(request.call_sites),
+                live_points=tuple(request.live_points),
             )
         )
         self._deadline = time.monotonic() + START_ALLOWANCE_S + (request.limits.timeout_s or 0)
@@ -265,6 +268,13 @@ class LiveRun:
                 self._deadline = time.monotonic() + self._held_remaining
                 self._held_remaining = None
         self._agent.send(p.Continue())
+
+    def set_breakpoints(self, offsets: Sequence[int]) -> bool:
+        """Stop at these offsets from now on; False (nothing sent) unless all are among `live_points`."""
+        if not set(offsets) <= set(self.request.live_points):
+            return False
+        self._agent.send(p.SetBreakpoints(tuple(offsets)))
+        return True
 
     def interrupt(self, reason: str = "interrupted by the user") -> None:
         """End the guest's call where it is; the outcome (`interrupted`) carries its frames.

@@ -201,13 +201,16 @@ class Session:
 
     # -- breakpoints ----------------------------------------------------------------------------
 
-    def plan_breakpoints(self, specs: Sequence[str]) -> BreakPlan:
+    def plan_breakpoints(self, specs: Sequence[str], *, live: bool = False) -> BreakPlan:
         """Resolve `--break` specs to offsets, and pick the call sites to wrap for callers' variables.
+
+        `live` (the app) also probes every line of the user's code behind guards, so that
+        breakpoints set during the run take effect at once (`LiveRun.set_breakpoints`).
 
         Raises:
             BreakpointError: a spec names no code (the message says what exists).
         """
-        return plan_breakpoints(self.symbolizer(), specs)
+        return plan_breakpoints(self.symbolizer(), specs, live=live)
 
     def stop_describer(self, plan: BreakPlan | None = None) -> StopDescriber:
         """What turns the agent's `Stopped` events into stops with variables, for this module."""

@@ -38,6 +38,8 @@ class BreakPlan:
     breakpoints: tuple[Breakpoint, ...]
     offsets: tuple[ModuleOffset, ...]
     call_sites: tuple[int, ...]
+    live_points: tuple[int, ...] = ()
+    """With `live`: the offsets probed behind guards, where breakpoints can be set while the guest runs."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,17 @@ class BreakpointStop:
     variables: tuple[FrameVariables, ...]
 
 
-def plan_breakpoints(symbolizer: Symbolizer, specs: Sequence[str]) -> BreakPlan:
-    """Resolve specs and choose the call sites to wrap.
+def plan_breakpoints(symbolizer: Symbolizer, specs: Sequence[str], *, live: bool = False) -> BreakPlan:
+    """Resolve specs and choose the call sites to wrap; `live` also probes every user line behind guards.
 
     Raises:
         BreakpointError: a spec names no code.
     """
-    breakpoints = BreakpointResolver(symbolizer).resolve_all(specs)
+    resolver = BreakpointResolver(symbolizer)
+    breakpoints = resolver.resolve_all(specs)
     targets = {loc.func_index for bp in breakpoints for loc in bp.locations}
-    return BreakPlan(breakpoints, locations(breakpoints), _call_sites(symbolizer, targets))
+    live_points = resolver.live_points() if live else ()
+    return BreakPlan(breakpoints, locations(breakpoints), _call_sites(symbolizer, targets), live_points)
 
 
 def _call_sites(symbolizer: Symbolizer, targets: set[int]) -> tuple[int, ...]:
@@ -200,6 +204,10 @@ class StopDescriber:
         self.breakpoints = tuple(breakpoints)
         sections = symbolizer.debug.dwarf_sections()
         self._reader = VariableReader(sections) if ".debug_info" in sections else None
+
+    def set_breakpoints(self, breakpoints: Sequence[Breakpoint]) -> None:
+        """The specs stops are named by, after breakpoints changed during the run."""
+        self.breakpoints = tuple(breakpoints)
 
     def describe(self, stopped: p.Stopped, read_memory: Callable[[int, int], bytes]) -> BreakpointStop:
         """The stop's stack and variables; `read_memory(address, length)` reads memory 0 of the held guest."""

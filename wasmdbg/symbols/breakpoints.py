@@ -29,6 +29,12 @@ _LINE_SPEC = re.compile(r"^(?P<file>.+):(?P<line>\d+)$")
 _OFFSET_SPEC = re.compile(r"^0[xX][0-9a-fA-F]+$")
 
 
+MAX_LIVE_POINTS = 100_000
+"""Statement rows probed for breakpoints set while the guest runs."""
+_FILE_LIKE = re.compile(r"^[^:\s]+\.[A-Za-z0-9+]{1,4}:[^:]*$")
+"""A file name with an extension, a colon and no line (C++ names have `::`, never a lone colon)."""
+
+
 class BreakpointError(WasmdbgError):
     """A breakpoint spec that names no code: the message says what was looked for and what exists."""
 
@@ -101,6 +107,8 @@ class BreakpointResolver:
             return self._at_line(spec, line["file"], int(line["line"]))
         if not text:
             raise BreakpointError("an empty breakpoint: give FILE:LINE, FUNCTION or 0xOFFSET")
+        if _FILE_LIKE.match(text):  # `ledger.c:abc`: a file with something other than a line
+            raise BreakpointError(f"{printable(spec)}: the line after the file must be a number (FILE:LINE)")
         return self._at_function(spec, text)
 
     def resolve_all(self, specs: Iterable[str]) -> tuple[Breakpoint, ...]:
@@ -181,6 +189,34 @@ class BreakpointResolver:
         locations = tuple(self._location(o) for o in sorted(by_function.values()))
         chosen = ", ".join(f"{loc.offset:#x} in {loc.function}" for loc in locations)
         return Breakpoint(spec, locations, f"{spec}: line {line} of {distinct[0]} at {chosen} (its first statement row)")
+
+    def live_points(self, limit: int = MAX_LIVE_POINTS) -> tuple[int, ...]:
+        """Every offset a FILE:LINE or FUNCTION breakpoint in the user's code resolves to.
+
+        Probed behind guards, these let the app set such breakpoints while the guest runs: per
+        line and function, the first statement row (as `_at_line` chooses), and each function's
+        first row past its prologue. Lines of the language's runtime are left out; so is the
+        rest past `limit` (the module is then as big as its probes are many).
+        """
+        tables = self._line_rows()
+        base = self._code_base
+        module = self.symbolizer.module
+        user = {f for f in tables.files if f and not is_runtime_frame(SourceFrame("?", file=f))}
+        first: dict[tuple[str, int, int], int] = {}
+        for row in tables.rows:
+            if row.file not in user or not row.is_stmt:
+                continue
+            body = module.function_at(row.address + base)
+            if body is None:
+                continue
+            offset = max(row.address + base, body.code_offset)
+            key = (row.file, row.line, body.func_index)
+            first[key] = min(offset, first.get(key, offset))
+            if row.prologue_end:
+                first[(row.file, -1, body.func_index)] = min(offset, first.get((row.file, -1, body.func_index), offset))
+            if len(first) > limit:
+                break
+        return tuple(sorted(set(first.values())))
 
     # -- functions ----------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from wasmdbg.tui.messages import (
 )
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
 from wasmdbg.tui.screens.breakpoint import BreakpointScreen
+from wasmdbg.session.stops import StopDescriber
 from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.fuel_panel import FuelPanel
 from wasmdbg.tui.widgets.memory_chart import MemoryChart
@@ -105,7 +106,9 @@ class WasmdbgApp(TrapApp):
     ) -> None:
         super().__init__(source_hint=source_hint, describe=describe, debug_hint=debug_hint)
         self.breakpoints: list[str] = list(dict.fromkeys(breakpoints))
-        """Breakpoint specs for the next run (`--break`, then toggled with `b`)."""
+        """Breakpoint specs (`--break`, then toggled with `b`): of the run going on, when it can take them, else of the next."""
+        self._describer: StopDescriber | None = None
+        """What names the stops of the run going on (None: it has no breakpoints)."""
         self.start_hint = start_hint
         self.coredump = coredump
         """Where `w` writes the stopped run as a coredump (written at once on each stop when the user asked for it)."""
@@ -257,6 +260,7 @@ class WasmdbgApp(TrapApp):
     def on_breakpoints_planned(self, message: BreakpointsPlanned) -> None:
         if message.generation != self.generation:
             return
+        self._describer = message.describer
         for chosen in message.chosen:
             self.notify(f"breakpoint {chosen}", title="wasmdbg", markup=False)
         for refused in message.refused:
@@ -419,7 +423,7 @@ class WasmdbgApp(TrapApp):
             return
         if spec in self.breakpoints:
             self.breakpoints.remove(spec)
-            self.notify(f"breakpoint {spec} cleared: from the next run (r restarts)", title="wasmdbg", markup=False)
+            self.notify(f"breakpoint {spec} cleared{self._apply_breakpoints()}", title="wasmdbg", markup=False)
             return
         if not self.session.symbolizer_ready:
             self.notify("the symbols are still being read: try again in a moment", title="wasmdbg", severity="warning", markup=False)
@@ -433,8 +437,20 @@ class WasmdbgApp(TrapApp):
             return
         self.breakpoints.append(spec)
         chosen = "; ".join(bp.chosen for bp in plan.breakpoints)
-        # The run is of a module instrumented for the breakpoints it started with.
-        self.notify(f"breakpoint {chosen}: from the next run (r restarts)", title="wasmdbg", markup=False)
+        self.notify(f"breakpoint {chosen}{self._apply_breakpoints()}", title="wasmdbg", markup=False)
+
+    def _apply_breakpoints(self) -> str:
+        """Hand the breakpoints to the run going on if it can take them; says when they apply."""
+        live = self.live
+        if live is None or self._describer is None or self.finished is not None:
+            return ": from the next run (r restarts)"
+        plan = self.session.plan_breakpoints(self.breakpoints)
+        # A run with breakpoints probes every line of the user's code behind a guard: those the
+        # guest can stop at now. Others (a runtime's line, a raw offset) need the next run.
+        if not live.set_breakpoints(plan.offsets):
+            return ": from the next run (r restarts; the running code has no probe there)"
+        self._describer.set_breakpoints(plan.breakpoints)
+        return " (now)"
 
     def action_interrupt(self) -> None:
         if self.live is not None and self.state in (RUNNING, PAUSED, p.BREAKPOINT):

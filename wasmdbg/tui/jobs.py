@@ -114,11 +114,15 @@ def plan_run(
             continue
         good.append(spec)
         chosen.extend(bp.chosen for bp in plan.breakpoints)
-    post(BreakpointsPlanned(tuple(chosen), tuple(refused), generation))
     if not good:
+        post(BreakpointsPlanned(tuple(chosen), tuple(refused), generation, None))
         return request, None
-    plan = session.plan_breakpoints(good)
-    return replace(request, breakpoints=plan.offsets, call_sites=plan.call_sites), session.stop_describer(plan)
+    # Live: every line of the user's code is probed behind a guard, so `b` takes effect at once.
+    plan = session.plan_breakpoints(good, live=True)
+    describer = session.stop_describer(plan)
+    post(BreakpointsPlanned(tuple(chosen), tuple(refused), generation, describer))
+    planned = replace(request, breakpoints=plan.offsets, call_sites=plan.call_sites, live_points=plan.live_points)
+    return planned, describer
 
 
 def _stop_ready(session: Session, live: LiveRun, describer: StopDescriber, stopped: p.Stopped, generation: int, post: Post) -> None:

@@ -14,6 +14,7 @@ from wasmdbg.dwarf.progress import IndexProgress
 from wasmdbg.runner import protocol as p
 from wasmdbg.session.live import LiveRun
 from wasmdbg.session.report import RunReport
+from wasmdbg.session.stops import StopDescriber
 
 
 @dataclass
@@ -97,6 +98,8 @@ class BreakpointsPlanned(Message):
     chosen: tuple[str, ...]
     refused: tuple[str, ...]
     generation: int
+    describer: StopDescriber | None = None
+    """What names this run's stops; the app updates its breakpoints when they change during the run."""
 
 
 @dataclass

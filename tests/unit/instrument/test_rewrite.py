@@ -212,3 +212,38 @@ def test_points_that_are_not_instruction_starts_are_ignored() -> None:
     rewritten = instrument(data, [body.code_offset + 1, body.end + 10])
     assert rewritten.probes == ()
     wasm_tools("validate", "-", input=rewritten.data)
+
+
+def test_guarded_probes_run_only_while_their_guard_byte_is_zero() -> None:
+    data = wat(REFERENCES)
+    module = read_module(data)
+    target = next(b for b in module.bodies if module.export_names.get(("func", b.func_index)) == "log_and_add")
+    first = next(iter(module.instructions(target.func_index))).offset
+    rewritten = instrument(data, [first], guarded=True)
+    wasm_tools("validate", "-", input=rewritten.data)
+    assert rewritten.guard_export is not None and rewritten.guard_export not in rewritten.memory_exports.values()
+    seen: list[tuple[int, tuple[Any, ...]]] = []
+    store, instance = instantiate(rewritten.data, rewritten, seen)
+    exports = instance.exports(store)
+    call = lambda: exports["log_and_add"](store, 1, 2, 3.0, 4.0)  # noqa: E731
+    assert call() == 11 and len(seen) == 1  # every guard starts on
+    guards = exports[rewritten.guard_export]
+    guards.write(store, b"\x01", rewritten.probes[0].id)
+    assert call() == 11 and len(seen) == 1  # off: the probe is skipped, the result the same
+    guards.write(store, b"\x00", rewritten.probes[0].id)
+    assert call() == 11 and len(seen) == 2
+
+
+def test_a_guarded_module_without_a_memory_gets_one_for_its_guards() -> None:
+    data = wat('(module (func (export "f") (result i32) (i32.const 7)))')
+    body = read_module(data).bodies[0]
+    rewritten = instrument(data, [body.code_offset], guarded=True)
+    wasm_tools("validate", "-", input=rewritten.data)
+    seen: list[tuple[int, tuple[Any, ...]]] = []
+    engine = wasmtime.Engine(make_config())
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    for spec in rewritten.imports:
+        linker.define(store, "wasmdbg", spec.name, wasmtime.Func(store, wasmtime.FuncType([wasmtime.ValType.i32()], []), lambda i: seen.append((i, ()))))
+    instance = linker.instantiate(store, wasmtime.Module(engine, rewritten.data))
+    assert instance.exports(store)["f"](store) == 7 and seen == [(0, ())]
