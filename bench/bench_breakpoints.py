@@ -16,7 +16,9 @@ run, the run with no breakpoint (which is not instrumented at all):
 
 (c) The guest alone, in this process (a plain embedder: no agent, no report): the original, the
 module rewritten with no probe (renumbered), and with the probe in finish(), medians of 5,
-interleaved: whether the rewritten hot loop itself is slower.
+interleaved: whether the rewritten hot loop itself is slower; and as the app runs it with a
+breakpoint, every line of the user's code probed behind a guard byte (all off but the breakpoints'),
+which is what lets breakpoints be set, and steps taken, while the guest runs.
 
 (b) The rewrite alone, in this process, against decoding every instruction (`check_code`) as the
 reference, median of 5: renumbering only (what any breakpoint costs) for bench/build/sqlbench.wasm
@@ -104,7 +106,7 @@ def guest_time(millions: int) -> None:
     engine = wasmtime.Engine(make_config(epochs=True))
     kinds = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64, "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
 
-    def run(code: bytes, imports: tuple[tuple[str, tuple[str, ...]], ...]) -> float:
+    def run(code: bytes, imports: tuple[tuple[str, tuple[str, ...]], ...], guards: str | None = None) -> float:
         store = wasmtime.Store(engine)
         store.set_epoch_deadline(1 << 40)
         linker = wasmtime.Linker(engine)
@@ -116,23 +118,32 @@ def guest_time(millions: int) -> None:
             func_type = wasmtime.FuncType([kinds[t]() for t in params], [])
             linker.define(store, "wasmdbg", name, wasmtime.Func(store, func_type, lambda *_: None))
         instance = linker.instantiate(store, wasmtime.Module(engine, code))
+        if guards is not None:  # as the agent does: every guard off but the breakpoints' (none here)
+            memory = instance.exports(store)[guards]
+            assert isinstance(memory, wasmtime.Memory)
+            memory.write(store, b"\x01" * memory.data_len(store), 0)
         start = time.perf_counter()
         instance.exports(store)["_start"](store)
         return time.perf_counter() - start
 
+    from wasmdbg.session.session import Session
+
+    plan = Session.open(CALLS).plan_breakpoints(["finish"], live=True)
+    live = instrument(data, {*plan.offsets, *plan.live_points}, call_sites=plan.call_sites, guarded=True)
     variants = [("original", data, ()), ("renumbered, no probe", instrument(data, []), None),
-                ("a probe in finish()", instrument(data, [finish.code_offset]), None)]  # fmt: skip
+                ("a probe in finish()", instrument(data, [finish.code_offset]), None),
+                (f"app: every line guarded ({len(plan.live_points)})", live, None)]  # fmt: skip
     times: list[list[float]] = [[] for _ in variants]
     for _ in range(REPEATS):
         for k, (_, code, imports) in enumerate(variants):
             if isinstance(code, bytes):
                 times[k].append(run(code, ()))
             else:
-                times[k].append(run(code.data, tuple((i.name, i.params) for i in code.imports)))
+                times[k].append(run(code.data, tuple((i.name, i.params) for i in code.imports), code.guard_export))
     values = [statistics.median(t) for t in times]
     print(f"guest alone, in process, {millions:,} million iterations; median of {REPEATS}")
     for (name, _, _), value in zip(variants, values):
-        print(f"  {name:26} {value:8.3f} s  ratio {value / values[0]:5.2f}")
+        print(f"  {name:34} {value:8.3f} s  ratio {value / values[0]:5.2f}")
 
 
 def main(millions: int, wrapped_millions: int) -> None:

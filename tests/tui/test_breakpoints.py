@@ -133,3 +133,48 @@ async def test_breakpoints_set_and_cleared_at_a_stop_take_effect_without_a_resta
         await wait_for(pilot, lambda: app.finished is not None and app.report is not None, "the end of the run")
         assert app.report is not None and app.report.outcome == p.RETURNED and b"balance 80" in app.report.stdout
         await pilot.press("q")
+
+
+def held_at(app: WasmdbgApp) -> tuple[str | None, int | None] | None:
+    """(function, line) of the innermost frame while held at a stop, else None."""
+    if app.state != p.BREAKPOINT or app.report is None or app.report.stop is None or not app.report.stop.stack:
+        return None
+    source = app.report.stop.stack[0].sources[0]
+    return source.function, source.line
+
+
+async def step(pilot: object, app: WasmdbgApp, key: str) -> tuple[str | None, int | None]:
+    before = app.report
+    await pilot.press(key)  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: app.report is not before and held_at(app) is not None, f"the stop after {key}")  # type: ignore[arg-type]
+    where = held_at(app)
+    assert where is not None
+    return where
+
+
+async def test_next_step_into_and_step_out_stop_at_the_lines_they_name() -> None:
+    app = ledger_app("ledger.c:22")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: held_at(app) == ("post", 22), "the breakpoint at line 22")
+        assert await step(pilot, app, "n") == ("post", 23)  # the next line, in the same frame
+        assert app.report is not None and "after a step (to the next line)" in app.report.explanation
+        assert app.report.stop is not None and app.report.stop.breakpoint is None and app.report.stop.stopped.hit == 0
+        pane = app.query_one(VariablesPane)
+        await wait_for(pilot, lambda: "posted" not in pane.text and "balance: long long = 60" in pane.text, "line 22 ran")
+        assert await step(pilot, app, "o") == ("main", 36)  # out of post: main's next line
+        lines = []
+        for _ in range(4):  # over the loop's header and snprintf (libc: no lines of the user's) to the call
+            where = await step(pilot, app, "n")
+            assert where[0] == "main"
+            lines.append(where[1])
+            if where[1] == 35:
+                break
+        assert lines[-1] == 35, lines
+        function, _ = await step(pilot, app, "e")  # into post
+        assert function == "post"
+        await pilot.press("c")  # on to the breakpoint: its second hit (steps are not hits)
+        await wait_for(pilot, lambda: held_at(app) == ("post", 22) and app.report is not None and app.report.stop is not None
+                       and app.report.stop.stopped.hit == 2, "the breakpoint's second hit")  # fmt: skip
+        await pilot.press("i")
+        await wait_for(pilot, lambda: app.finished is not None, "the interrupt")
+        await pilot.press("q")

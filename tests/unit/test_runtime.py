@@ -63,6 +63,7 @@ def test_frames_inside_the_user_frame_are_runtime_when_a_sample_traps_in_a_libra
     [
         SourceFrame("abort", file="././libc-bottom-half/sources/abort.c", line=5, source=DWARF),
         SourceFrame("_start", file="./build/./libc-bottom-half/crt/crt1-command.c", line=12, source=DWARF),
+        SourceFrame("malloc", file="././dlmalloc/src/dlmalloc.c", line=4, source=DWARF),
         SourceFrame("memcpy", file="C:\\wasi-sdk\\src\\wasi-libc\\libc-top-half\\musl\\src\\string\\memcpy.c", line=9),
         SourceFrame("__udivti3", file="/opt/llvm-project/compiler-rt/lib/builtins/udivti3.c", line=20),
         SourceFrame("std::__2::vector<int>::at(unsigned long) const", file="/usr/include/wasm32-wasi/c++/v1/vector"),

@@ -443,6 +443,15 @@ def main() -> int:
                 watch.interrupt(request.reason)
         elif isinstance(request, p.SetBreakpoints):
             _set_breakpoints(request, state, channel)
+        elif isinstance(request, p.Step):
+            with state.lock:
+                host = state.probes
+            if request.mode not in p.STEP_MODES or host is None or watch is None or not host.begin_step(request.mode, request.depth):
+                channel.send(p.Refused(request.id, "a step starts from a stop in a run with breakpoints"))
+            else:
+                with state.lock:
+                    state.paused = False
+                watch.resume()
         elif isinstance(request, p.ReadMemory | p.MemorySize):
             _serve_read(request, state, channel)
         elif isinstance(request, p.ReadGlobals):

@@ -44,6 +44,12 @@ class ProbeHost:
         self._guards: Any = None
         self._lock = threading.Lock()
         self._hits: dict[int, int] = {}
+        self._last: int | None = None
+        """The offset of the last stop."""
+        self._step: tuple[str, int, int] | None = None
+        """(mode, stack depth at the stop, offset stopped at) while a step is under way."""
+        self._held: Any = None
+        """The store's context while the guest is held at a stop (its thread is blocked there)."""
         self._shadow: list[tuple[Probe, tuple[p.Local, ...]]] = []
 
     def define(self, linker: wasmtime.Linker, store: wasmtime.Store, breakpoints: tuple[int, ...]) -> None:
@@ -77,8 +83,19 @@ class ProbeHost:
         """Stop at these offsets from now on (the guards are written by `write_guards`, on the guest's thread)."""
         self._breakpoints = frozenset(offsets)
 
+    def begin_step(self, mode: str, depth: int) -> bool:
+        """From a stop: stop again at the next line (`into`: anywhere; `over`: in this frame or a
+        caller; `out`: in a caller), turning every point's guard on until then. False when the
+        run is not held at a stop of a guarded module (nothing changes then)."""
+        if self._guards is None or self._held is None or self._last is None:
+            return False
+        self._step = (mode, depth, self._last)
+        self.write_guards(self._held)  # the guest's thread is blocked at the stop: no race
+        return True
+
     def write_guards(self, context: Any) -> None:
-        """Turn each point's guard on (0) for a breakpoint, off (1) for the rest; `context` is the store's."""
+        """Turn each point's guard on (0) for a breakpoint (every point while stepping), off (1) for
+        the rest; `context` is the store's."""
         if self._guards is None:
             return
         from wasmtime import _ffi as ffi
@@ -87,10 +104,10 @@ class ProbeHost:
         size = int(ffi.wasmtime_memory_data_size(context, memory))
         base = ctypes.addressof(ffi.wasmtime_memory_data(context, memory).contents)
         with self._lock:
-            wanted = self._breakpoints
+            wanted, stepping = self._breakpoints, self._step is not None
             for probe in self.instrumented.probes:
                 if probe.kind == _POINT and probe.id < size:
-                    ctypes.memset(base + probe.id, 0 if probe.offset in wanted else 1, 1)
+                    ctypes.memset(base + probe.id, 0 if stepping or probe.offset in wanted else 1, 1)
 
     def _callback(self, caller: wasmtime.Caller, probe_id: int, *values: p.Local) -> None:
         probe = self.instrumented.probes[probe_id]
@@ -101,6 +118,21 @@ class ProbeHost:
                 self._shadow.pop()
         elif probe.offset in self._breakpoints:
             self._stop(caller, probe, values)
+        elif self._step is not None and self._step_ends(caller, probe):
+            self._stop(caller, probe, values)
+
+    def _step_ends(self, caller: wasmtime.Caller, probe: Probe) -> bool:
+        """Whether a step stops at this line: by the frames' count (a trap unwinds them: the cost of `over`/`out`)."""
+        assert self._step is not None
+        mode, depth, start = self._step
+        if mode == "into":
+            return True
+        frames, truncated = self._unwind(caller)
+        if truncated:  # past wasmtime's 20 frames the depth is unknown: stop, as `into` would
+            return True
+        if mode == "out":
+            return len(frames) < depth
+        return len(frames) < depth or (len(frames) == depth and probe.offset != start)
 
     def _frame_locals(self, probe: Probe, values: tuple[p.Local, ...]) -> tuple[p.Local, ...]:
         count = max((*probe.locals, *probe.skipped), default=-1) + 1
@@ -146,7 +178,10 @@ class ProbeHost:
         return tuple(pages)
 
     def _stop(self, caller: wasmtime.Caller, probe: Probe, values: tuple[p.Local, ...]) -> None:
-        self._hits[probe.offset] = hit = self._hits.get(probe.offset, 0) + 1
+        step = self._step[0] if self._step is not None else None
+        hit = 0
+        if probe.offset in self._breakpoints:
+            self._hits[probe.offset] = hit = self._hits.get(probe.offset, 0) + 1
         frames, truncated = self._unwind(caller)
         locals_: list[tuple[p.Local, ...] | None] = [None] * len(frames)
         if frames:
@@ -161,11 +196,17 @@ class ProbeHost:
             if entry.func_index == frames[k].func_index and entry.offset == frames[k].module_offset:
                 locals_[k] = self._frame_locals(entry, entry_values)
                 j -= 1
+        if step is not None:  # the step is over: back to the breakpoints' guards
+            self._step = None
+            self.write_guards(caller._context())
+        self._last = probe.offset
         self._send(p.Stopped(
-            probe.offset, hit, tuple(frames), tuple(locals_), truncated, self._globals(caller), self._pages(caller),
+            probe.offset, hit, tuple(frames), tuple(locals_), truncated, self._globals(caller), self._pages(caller), step,
         ))  # fmt: skip
         self._on_hold(True)
+        self._held = caller._context()
         try:
-            self._hold(caller._context())
+            self._hold(self._held)
         finally:
+            self._held = None
             self._on_hold(False)

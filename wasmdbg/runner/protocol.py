@@ -160,6 +160,23 @@ class SetBreakpoints:
     id: int = 0
 
 
+STEP_MODES = ("into", "over", "out")
+"""`Step` modes: to the next line anywhere, the next in this frame or a caller, the next in a caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """From a stop, run to the next line (of the user's code, as probed behind guards) by `mode`.
+
+    `depth` is the stop's frame count, which `over` and `out` compare each later line's with.
+    """
+
+    TYPE: ClassVar[str] = "step"
+    mode: str = "over"
+    depth: int = 0
+    id: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Continue:
     """Let a guest stopped at a breakpoint go on (to the next hit or the end)."""
@@ -205,7 +222,7 @@ class Quit:
 
 
 Request: TypeAlias = (
-    Start | Pause | Resume | Continue | SetBreakpoints | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
+    Start | Pause | Resume | Continue | SetBreakpoints | Step | Interrupt | ReadMemory | MemorySize | ReadGlobals | Quit
 )
 
 # -- events (agent -> debugger) -----------------------------------------------------------------
@@ -296,6 +313,8 @@ class Stopped:
     global_values: tuple[Local, ...] = ()
     """Every global of the module by index (numeric ones; None for the others)."""
     memory_pages: tuple[int, ...] = ()
+    step: str | None = None
+    """The step (STEP_MODES) that ended here, or None for a breakpoint (`hit` is then 0 unless one is here too)."""
 
 
 Event: TypeAlias = Started | Sample | Output | Stopped | Finished
@@ -400,7 +419,7 @@ def _bytes(text: Any) -> bytes:
 _TYPES: dict[str, type[Any]] = {
     cls.TYPE: cls
     for cls in (
-        Start, Pause, Resume, Continue, SetBreakpoints, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started,
+        Start, Pause, Resume, Continue, SetBreakpoints, Step, Interrupt, ReadMemory, MemorySize, ReadGlobals, Quit, Started,
         Sample,
         Output, Stopped, Finished, MemoryBytes, MemorySizeReply, Globals, Refused,
     )

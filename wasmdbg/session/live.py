@@ -269,6 +269,21 @@ class LiveRun:
                 self._held_remaining = None
         self._agent.send(p.Continue())
 
+    def step(self, mode: str) -> bool:
+        """From a stop, run to the next line by `mode` (`p.STEP_MODES`); False (nothing sent) when not stopped
+        in a run with live points."""
+        with self._lock:
+            stopped = self.stopped
+        if stopped is None or not self.request.live_points or mode not in p.STEP_MODES:
+            return False
+        with self._lock:
+            self.stopped = None
+            if self._held_remaining is not None:
+                self._deadline = time.monotonic() + self._held_remaining
+                self._held_remaining = None
+        self._agent.send(p.Step(mode, len(stopped.frames)))
+        return True
+
     def set_breakpoints(self, offsets: Sequence[int]) -> bool:
         """Stop at these offsets from now on; False (nothing sent) unless all are among `live_points`."""
         if not set(offsets) <= set(self.request.live_points):

@@ -36,6 +36,10 @@ from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 from wasmdbg.wasm.module import WasmModule, read_module
 
 
+STEP_WORDS = {"into": "to the next line, into calls", "over": "to the next line", "out": "out of the function"}
+"""How a stop's explanation names the step that ended there (`p.STEP_MODES`)."""
+
+
 @dataclass(frozen=True)
 class SessionOptions:
     """Where a session finds debug information and sources."""
@@ -233,10 +237,13 @@ class Session:
         if stop.stack and stop.stack[0].sources[0].file:
             source = self.source_excerpt(stop.stack[0].sources[0])
         hit = f" (hit {stopped.hit})" if stopped.hit > 1 else ""
-        chosen = f" Breakpoint {stop.breakpoint.chosen}." if stop.breakpoint else ""
+        chosen = f" Breakpoint {stop.breakpoint.chosen}." if stop.breakpoint and stopped.hit else ""
+        explanation = report.explanation.rstrip(".") + f"{hit}." + chosen
+        if stopped.step is not None:
+            explanation = explanation.replace("stopped at a breakpoint", f"stopped after a step ({STEP_WORDS[stopped.step]})", 1)
         return replace(
             report, stop=stop, user_frame=UserFrameRef(0, 0) if stop.stack else None, source=source,
-            explanation=report.explanation.rstrip(".") + f"{hit}." + chosen,
+            explanation=explanation,
         )  # fmt: skip
 
     def _memory_use(self, finished: p.Finished, cap: int | None) -> MemoryUse:

@@ -230,7 +230,9 @@ class StopDescriber:
                 variables.append(raw_locals(i, self.symbolizer.module, frame.func_index, captured))
             else:
                 variables.append(FrameVariables(i, None, (), ("no variables: no DWARF covers this frame and its locals were not captured",), False))
-        hit = next((bp for bp in self.breakpoints if any(loc.offset == stopped.offset for loc in bp.locations)), None)
+        hit = None
+        if stopped.hit:  # a step's stop is no breakpoint's, unless one is set there too
+            hit = next((bp for bp in self.breakpoints if any(loc.offset == stopped.offset for loc in bp.locations)), None)
         return BreakpointStop(stopped, hit, stack, tuple(variables))
 
 

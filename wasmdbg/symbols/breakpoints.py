@@ -203,11 +203,16 @@ class BreakpointResolver:
         module = self.symbolizer.module
         user = {f for f in tables.files if f and not is_runtime_frame(SourceFrame("?", file=f))}
         first: dict[tuple[str, int, int], int] = {}
+        runtime: dict[int, bool] = {}  # per function: the language runtime's (libc, dlmalloc, std), by its frame
         for row in tables.rows:
             if row.file not in user or not row.is_stmt:
                 continue
             body = module.function_at(row.address + base)
             if body is None:
+                continue
+            if body.func_index not in runtime:
+                runtime[body.func_index] = self._is_runtime(body)
+            if runtime[body.func_index]:
                 continue
             offset = max(row.address + base, body.code_offset)
             key = (row.file, row.line, body.func_index)

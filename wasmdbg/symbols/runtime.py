@@ -50,6 +50,7 @@ from wasmdbg.symbols.demangle import without_rust_hash
 RUNTIME_PATHS = (
     # wasi-libc and the C sysroot
     "/libc-bottom-half/", "/libc-top-half/", "/wasi-libc/", "/wasi-sysroot/", "/compiler-rt/",
+    "./dlmalloc/src/",  # wasi-libc's malloc, as its build names it (`././dlmalloc/src/malloc.c`)
     "/usr/include/", "/usr/lib/",
     # libc++ / libc++abi sources and installed headers
     "/libcxx/", "/libcxxabi/", "/libunwind/", "/c++/v1/",

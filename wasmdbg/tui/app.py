@@ -84,6 +84,9 @@ class WasmdbgApp(TrapApp):
         Binding("i", "interrupt", "Interrupt", id="interrupt"),
         Binding("r", "restart", "Restart", id="restart"),
         Binding("b", "breakpoint", "Breakpoint", id="breakpoint"),
+        Binding("n", "step('over')", "Next line", id="step-over"),
+        Binding("e", "step('into')", "Step into", id="step-into"),
+        Binding("o", "step('out')", "Step out", id="step-out"),
         *FRAME_BINDINGS,
         Binding("w", "write_coredump", "Write coredump", id="coredump"),
         *SCREEN_BINDINGS,
@@ -381,6 +384,8 @@ class WasmdbgApp(TrapApp):
         stopped = self.finished is not None or self.state == p.BREAKPOINT
         if action == "continue":
             return self.state in (PAUSED, p.BREAKPOINT) or None
+        if action == "step":  # shown only at a stop that can step (they would crowd the footer otherwise)
+            return self.state == p.BREAKPOINT and self.live is not None and bool(self.live.request.live_points)
         if action == "pause":
             return self.state == RUNNING or None
         if action == "interrupt":
@@ -409,6 +414,14 @@ class WasmdbgApp(TrapApp):
             self.clock.resume()
             self.report = None
             self.trap_view.reset("running on from the breakpoint…")
+            self._set_state(RUNNING)
+
+    def action_step(self, mode: str) -> None:
+        """Run from the stop to the next line of the user's code (`over`), into a call (`into`) or out (`out`)."""
+        if self.live is not None and self.state == p.BREAKPOINT and self.live.step(mode):
+            self.clock.resume()
+            self.report = None
+            self.trap_view.reset("stepping…")
             self._set_state(RUNNING)
 
     def action_breakpoint(self) -> None:

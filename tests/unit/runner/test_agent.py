@@ -92,10 +92,11 @@ def test_every_message_survives_the_wire() -> None:
                    cpu_time_s=0.25),
         p.MemoryBytes(4, 0, 16, b"\x00\xff"), p.MemorySizeReply(5, 0, 65536),
         p.Globals(6, (p.GlobalValue("g", "i32", -1),)), p.Refused(7, "no"),
-        p.Start(module="/m.wasm", argv=("m",), output_dir="/o", breakpoints=(10, 20), call_sites=(15,)),
-        p.Continue(id=8),
+        p.Start(module="/m.wasm", argv=("m",), output_dir="/o", breakpoints=(10, 20), call_sites=(15,), live_points=(10, 30)),
+        p.Continue(id=8), p.SetBreakpoints((30,), id=9), p.Step("out", 3, id=10),
         p.Stopped(0x493, 2, (p.GuestFrame(7, 0x493, "post"), p.GuestFrame(6, None, None)),
                   ((1, -2, 2.5, None), None), True, (66560, None, 1.5), (2,)),
+        p.Stopped(0x4bf, 0, (), (), step="over"),
     ]  # fmt: skip
     for message in messages:
         assert p.decode(p.encode(message)) == message

@@ -18,10 +18,13 @@ with your frames marked, the source and disassembly of the selected frame, and t
 the fault.
 
 --break LOC (repeatable: FILE:LINE, FUNCTION or 0xOFFSET) stops the run there; the trap view
-then shows the stop with the selected frame's variables, and c continues. b sets or clears a
-breakpoint (offered at the source line shown); it applies from the next run (r restarts).
+then shows the stop with the selected frame's variables, and c continues; n, e and o step to the
+next line (in this function or a caller), into calls, or out to the caller. b sets or clears a
+breakpoint (offered at the source line shown), at once in a run that has breakpoints (every line
+of your code is probed behind a guard), else from the next run (r restarts).
 
-Keys: c continue, p pause, i interrupt, r restart, b breakpoint, u/d or up/down move through frames,
+Keys: c continue, p pause, i interrupt, r restart, b breakpoint, n/e/o step (at a breakpoint),
+u/d or up/down move through frames,
 f fold runtime frames, g go to an address, w write a coredump, m the module (sections, imports,
 exports, functions, memory, debug information), s paste a trace to symbolize, 1/2 run and trap
 views, ? help, ctrl+p commands, q quit.
