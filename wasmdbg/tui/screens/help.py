@@ -62,5 +62,9 @@ def help_for(screen: Screen[object], ours: Sequence[Binding | tuple[str, ...]], 
     focused pane's and Textual's."""
     actions = [b.action for b in ours if isinstance(b, Binding)]
     active = screen.active_bindings.values()
-    ordered = sorted(active, key=lambda b: actions.index(b.binding.action) if b.binding.action in actions else len(actions))
-    return HelpScreen(binding_rows((key_display(b.binding), b.binding, b.enabled) for b in ordered))
+    rows = [(key_display(b.binding), b.binding, b.enabled) for b in active]
+    # The app's keys hidden where they cannot apply (the steps, away from a breakpoint) are listed too, off.
+    shown = {b.binding.action for b in active}
+    rows += [(key_display(b), b, False) for b in ours if isinstance(b, Binding) and b.action not in shown]
+    rows.sort(key=lambda row: actions.index(row[1].action) if row[1].action in actions else len(actions))
+    return HelpScreen(binding_rows(rows))
