@@ -70,7 +70,7 @@ def explain(
     elif kind in (TIMEOUT, INTERRUPTED):
         sentences = explain_stop(finished, stack, limits)
     elif kind == BREAKPOINT:
-        sentences = explain_breakpoint(stack)
+        sentences = explain_breakpoint(stack, outcome.message)  # a breakpoint outcome's message: the step
     elif kind == ENGINE_CRASHED:
         sentences = [f"The engine process died before the run ended: {quote(outcome.message)}."]
     else:

@@ -32,10 +32,15 @@ def explain_return(outcome: Outcome) -> list[str]:
     return [f"The program returned normally{f' with {shown}' if results else ''}."]
 
 
-def explain_breakpoint(stack: Sequence[StackFrame]) -> list[str]:
-    """The sentence for a run held at a breakpoint (and ended there, headless)."""
+STEP_WORDS = {"into": "to the next line, into calls", "over": "to the next line", "out": "out of the function"}
+"""How a stop's explanation names the step that ended there (the runner's STEP_MODES)."""
+
+
+def explain_breakpoint(stack: Sequence[StackFrame], step: str | None = None) -> list[str]:
+    """The sentence for a run held at a breakpoint (and ended there, headless), or after `step`."""
     where = f" in {where_physical(stack[0])}" if stack else ""
-    return [f"The program stopped at a breakpoint{where}, before that instruction ran."]
+    how = f"after a step ({STEP_WORDS[step]})" if step in STEP_WORDS else "at a breakpoint"
+    return [f"The program stopped {how}{where}, before that instruction ran."]
 
 
 def explain_stop(finished: Finished, stack: Sequence[StackFrame], limits: RunLimits) -> list[str]:

@@ -267,8 +267,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
             if outcome.outcome == p.ERROR:
                 missing = "unknown import" in (outcome.message or "")
                 outcome = replace(outcome, error_kind=p.MISSING_IMPORT if missing else p.COMPILE)
-            if instrumented is not None:
-                outcome = _original_frames(outcome, instrumented)
+            outcome = _original_frames(outcome, instrumented)
             _finish(channel, state, store, [], outcome, fuel, [], [], began + holding[1], cpu, pump, timer, watch)
             return
         exports = instance.exports(store)
@@ -298,8 +297,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         # The globals the rewriter exported (to read them at a stop) are not the module's exports.
         added = instrumented.added_exports if instrumented is not None else frozenset()
         globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global) and name not in added]
-        if instrumented is not None:
-            outcome = _original_frames(outcome, instrumented)
+        outcome = _original_frames(outcome, instrumented)
         _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began + holding[1], cpu, pump, timer, watch)
     finally:
         watch.stop()
@@ -341,15 +339,12 @@ def _finish(
 
 
 def _original_frames(outcome: p.Outcome, instrumented: Any) -> p.Outcome:
-    """The outcome with the instrumented module's frames mapped back to the original module."""
-    frames = []
-    for frame in outcome.frames:
-        func = instrumented.original_function(frame.func_index)
-        if func is None:
-            continue  # the unwind helper or a probe import
-        offset = None if frame.module_offset is None else instrumented.original_offset(frame.module_offset)
-        frames.append(p.GuestFrame(func, offset, frame.func_name))
-    return replace(outcome, frames=tuple(frames))
+    """The outcome with an instrumented module's frames mapped back to the original module (as is without one)."""
+    if instrumented is None:
+        return outcome
+    from wasmdbg.runner.probes import original_frames
+
+    return replace(outcome, frames=original_frames(outcome.frames, instrumented))
 
 
 def _read(memory: Any, context: Any, request: p.ReadMemory | p.MemorySize) -> p.Reply:
@@ -400,6 +395,17 @@ def _set_breakpoints(request: p.SetBreakpoints, state: _State, channel: _Channel
     watch.call_on_guest_thread(host.write_guards)  # at the next epoch check, or at once at a stop
 
 
+def _step(request: p.Step, state: _State, channel: _Channel) -> None:
+    with state.lock:
+        host, watch = state.probes, state.watch
+    if request.mode not in p.STEP_MODES or host is None or watch is None or not host.begin_step(request.mode, request.depth):
+        channel.send(p.Refused(request.id, "a step starts from a stop in a run with breakpoints"))
+        return
+    with state.lock:
+        state.paused = False
+    watch.resume()
+
+
 def _serve_globals(request: p.ReadGlobals, state: _State, channel: _Channel) -> None:
     with state.lock:
         store, globals_ = state.store, state.globals
@@ -444,14 +450,7 @@ def main() -> int:
         elif isinstance(request, p.SetBreakpoints):
             _set_breakpoints(request, state, channel)
         elif isinstance(request, p.Step):
-            with state.lock:
-                host = state.probes
-            if request.mode not in p.STEP_MODES or host is None or watch is None or not host.begin_step(request.mode, request.depth):
-                channel.send(p.Refused(request.id, "a step starts from a stop in a run with breakpoints"))
-            else:
-                with state.lock:
-                    state.paused = False
-                watch.resume()
+            _step(request, state, channel)
         elif isinstance(request, p.ReadMemory | p.MemorySize):
             _serve_read(request, state, channel)
         elif isinstance(request, p.ReadGlobals):

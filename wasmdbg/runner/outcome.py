@@ -17,7 +17,8 @@ _MEMORY_FAULT = re.compile(
 _TIMEOUT_REASON = "timeout"
 
 
-def _frames(error: BaseException) -> tuple[GuestFrame, ...]:
+def guest_frames(error: BaseException) -> tuple[GuestFrame, ...]:
+    """The frames an exception from a guest call carries (an unknown offset as None)."""
     frames = []
     for frame in error_frames(error):
         offset = frame.module_offset
@@ -40,7 +41,7 @@ def classify(error: BaseException) -> Outcome:
     if isinstance(error, wasmtime.ExitTrap):
         return Outcome(EXITED, exit_code=error.code)
     text = str(error)
-    frames = _frames(error)
+    frames = guest_frames(error)
     truncated = len(frames) >= WASMTIME_FRAME_LIMIT
     if INTERRUPT_PREFIX in text:
         reason = text.split(INTERRUPT_PREFIX, 1)[1].splitlines()[0].strip()

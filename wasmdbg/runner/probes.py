@@ -12,18 +12,29 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import wasmtime
 
-from wasmdbg.instrument import Instrumented, Probe
+from wasmdbg.facts import WASMTIME_FRAME_LIMIT
+from wasmdbg.instrument import CALL, POINT, RETURN, Instrumented, Probe
 from wasmdbg.runner import protocol as p
+from wasmdbg.runner.outcome import guest_frames
 
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64, "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
-_POINT, _CALL, _RETURN = "point", "call", "return"
-_FRAME_LIMIT = 20
-"""wasmtime's backtraces stop at 20 frames (not configurable through the C API)."""
+
+
+def original_frames(frames: Sequence[p.GuestFrame], instrumented: Instrumented) -> tuple[p.GuestFrame, ...]:
+    """Frames of the rewritten module as the original's: its functions and offsets; the added helper and probes left out."""
+    out = []
+    for frame in frames:
+        func = instrumented.original_function(frame.func_index)
+        if func is None:
+            continue  # the unwind helper or a probe import
+        offset = None if frame.module_offset is None else instrumented.original_offset(frame.module_offset)
+        out.append(p.GuestFrame(func, offset, frame.func_name))
+    return tuple(out)
 
 
 class ProbeHost:
@@ -77,7 +88,7 @@ class ProbeHost:
         """The offsets a breakpoint can be set at while the guest runs (empty unless guarded)."""
         if self._guards is None:
             return frozenset()
-        return frozenset(probe.offset for probe in self.instrumented.probes if probe.kind == _POINT)
+        return frozenset(probe.offset for probe in self.instrumented.probes if probe.kind == POINT)
 
     def set_breakpoints(self, offsets: Iterable[int]) -> None:
         """Stop at these offsets from now on (the guards are written by `write_guards`, on the guest's thread)."""
@@ -106,14 +117,14 @@ class ProbeHost:
         with self._lock:
             wanted, stepping = self._breakpoints, self._step is not None
             for probe in self.instrumented.probes:
-                if probe.kind == _POINT and probe.id < size:
+                if probe.kind == POINT and probe.id < size:
                     ctypes.memset(base + probe.id, 0 if stepping or probe.offset in wanted else 1, 1)
 
     def _callback(self, caller: wasmtime.Caller, probe_id: int, *values: p.Local) -> None:
         probe = self.instrumented.probes[probe_id]
-        if probe.kind == _CALL:
+        if probe.kind == CALL:
             self._shadow.append((probe, values))
-        elif probe.kind == _RETURN:
+        elif probe.kind == RETURN:
             if self._shadow:
                 self._shadow.pop()
         elif probe.offset in self._breakpoints:
@@ -143,22 +154,13 @@ class ProbeHost:
 
     def _unwind(self, caller: wasmtime.Caller) -> tuple[list[p.GuestFrame], bool]:
         helper = caller.get(self.instrumented.unwind_export)
-        frames: list[Any] = []
+        frames: tuple[p.GuestFrame, ...] = ()
         if isinstance(helper, wasmtime.Func):
             try:
                 helper(caller)
             except wasmtime.Trap as trap:
-                frames = list(trap.frames)
-        truncated = len(frames) >= _FRAME_LIMIT
-        out = []
-        for frame in frames:
-            func = self.instrumented.original_function(frame.func_index)
-            if func is None:
-                continue  # the unwind helper itself
-            offset = frame.module_offset
-            original = None if offset is None else self.instrumented.original_offset(offset)
-            out.append(p.GuestFrame(func, original, frame.func_name))
-        return out, truncated
+                frames = guest_frames(trap)
+        return list(original_frames(frames, self.instrumented)), len(frames) >= WASMTIME_FRAME_LIMIT
 
     def _globals(self, caller: wasmtime.Caller) -> tuple[p.Local, ...]:
         exports = self.instrumented.global_exports

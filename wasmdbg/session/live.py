@@ -260,13 +260,17 @@ class LiveRun:
         """Let a paused guest go on."""
         self._agent.send(p.Resume())
 
-    def continue_(self) -> None:
-        """Let a guest held at a breakpoint go on, to the next hit or the end."""
+    def _leave_stop(self) -> None:
+        """The guest goes on from a stop: its deadline counts again from what was left."""
         with self._lock:
             self.stopped = None
             if self._held_remaining is not None:
                 self._deadline = time.monotonic() + self._held_remaining
                 self._held_remaining = None
+
+    def continue_(self) -> None:
+        """Let a guest held at a breakpoint go on, to the next hit or the end."""
+        self._leave_stop()
         self._agent.send(p.Continue())
 
     def step(self, mode: str) -> bool:
@@ -276,11 +280,7 @@ class LiveRun:
             stopped = self.stopped
         if stopped is None or not self.request.live_points or mode not in p.STEP_MODES:
             return False
-        with self._lock:
-            self.stopped = None
-            if self._held_remaining is not None:
-                self._deadline = time.monotonic() + self._held_remaining
-                self._held_remaining = None
+        self._leave_stop()
         self._agent.send(p.Step(mode, len(stopped.frames)))
         return True
 

@@ -27,17 +27,13 @@ from wasmdbg.session.annotation import PastedText, symbolize_text
 from wasmdbg.session.disassembly import Disassembly, disassemble
 from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.report import FUEL, MEMORY, TIMEOUT_HIT, MemoryUse, ModuleRef, RunReport, Trap, UserFrameRef
-from wasmdbg.session.stops import BreakPlan, BreakpointStop, StopDescriber, plan_breakpoints
+from wasmdbg.session.stops import BreakPlan, BreakPlanner, BreakpointStop, StopDescriber
 from wasmdbg.symbols.frames import SourceFrame, SymbolizedAddress
 from wasmdbg.symbols.runtime import user_frame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing, SourceRoots
 from wasmdbg.symbols.stack import StackFrame, symbolize_stack
 from wasmdbg.symbols.symbolizer import SymbolizeOptions, Symbolizer
 from wasmdbg.wasm.module import WasmModule, read_module
-
-
-STEP_WORDS = {"into": "to the next line, into calls", "over": "to the next line", "out": "out of the function"}
-"""How a stop's explanation names the step that ended there (`p.STEP_MODES`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +60,8 @@ class Session:
         self.sources = SourceRoots.for_module(path, list(options.source_roots), list(options.substitutions))
         self._symbolizer: Symbolizer | None = None
         self._symbolizer_lock = threading.Lock()
+        self._planner: BreakPlanner | None = None
+        self._planner_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], options: SessionOptions | None = None) -> Session:
@@ -214,7 +212,11 @@ class Session:
         Raises:
             BreakpointError: a spec names no code (the message says what exists).
         """
-        return plan_breakpoints(self.symbolizer(), specs, live=live)
+        with self._planner_lock:
+            if self._planner is None:
+                self._planner = BreakPlanner(self.symbolizer())
+            planner = self._planner
+        return planner.plan(specs, live=live)
 
     def stop_describer(self, plan: BreakPlan | None = None) -> StopDescriber:
         """What turns the agent's `Stopped` events into stops with variables, for this module."""
@@ -224,10 +226,11 @@ class Session:
         """The report of a run ended at a breakpoint (headless `run --break`): outcome "breakpoint"."""
         stopped = stop.stopped
         last = live.last_sample
+        pages = stopped.memory_pages[:1]
+        peak = max([*(s.memory_pages[0] for s in live.samples if s.memory_pages), *pages], default=0)
         finished = p.Finished(
-            p.Outcome(p.BREAKPOINT, frames=stopped.frames, frames_truncated=stopped.frames_truncated),
-            memory_pages=stopped.memory_pages[:1],
-            peak_pages=tuple(max([*(s.memory_pages[0] for s in live.samples if s.memory_pages), *stopped.memory_pages[:1]], default=0) for _ in stopped.memory_pages[:1]),
+            p.Outcome(p.BREAKPOINT, message=stopped.step, frames=stopped.frames, frames_truncated=stopped.frames_truncated),
+            memory_pages=pages, peak_pages=(peak,) if pages else (),
             page_bytes=last.page_bytes if last else (),
             fuel_consumed=last.fuel_consumed if last else None, fuel_exact=False,
             fuel_metered=live.request.fuel_metered,
@@ -239,11 +242,9 @@ class Session:
         hit = f" (hit {stopped.hit})" if stopped.hit > 1 else ""
         chosen = f" Breakpoint {stop.breakpoint.chosen}." if stop.breakpoint and stopped.hit else ""
         explanation = report.explanation.rstrip(".") + f"{hit}." + chosen
-        if stopped.step is not None:
-            explanation = explanation.replace("stopped at a breakpoint", f"stopped after a step ({STEP_WORDS[stopped.step]})", 1)
         return replace(
             report, stop=stop, user_frame=UserFrameRef(0, 0) if stop.stack else None, source=source,
-            explanation=explanation,
+            explanation=explanation, message=None,  # the outcome's message carried the step, for the explanation
         )  # fmt: skip
 
     def _memory_use(self, finished: p.Finished, cap: int | None) -> MemoryUse:

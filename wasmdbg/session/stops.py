@@ -1,6 +1,6 @@
 """Breakpoint stops: planning an instrumented run, and what a stop shows (frames and their variables).
 
-`plan_breakpoints` resolves the user's specs and picks the call sites whose callers' locals the
+`BreakPlanner` resolves the user's specs and picks the call sites whose callers' locals the
 agent keeps (calls made by functions with DWARF in the user's own code: there outer frames have
 variables worth showing, and runtime code stays unprobed). `describe_stop` turns the agent's
 `Stopped` event into a `BreakpointStop`: the symbolized stack and each frame's variables, read by
@@ -27,7 +27,6 @@ from wasmdbg.wasm.module import WasmModule
 
 MAX_CALL_SITES = 50_000
 """Call sites wrapped for callers' variables; past this, outer frames show none (each costs two host calls)."""
-_CALLS = frozenset({"call", "call_indirect", "call_ref"})
 _PAGE = 4096
 
 
@@ -66,56 +65,75 @@ class BreakpointStop:
     variables: tuple[FrameVariables, ...]
 
 
-def plan_breakpoints(symbolizer: Symbolizer, specs: Sequence[str], *, live: bool = False) -> BreakPlan:
-    """Resolve specs and choose the call sites to wrap; `live` also probes every user line behind guards.
+class BreakPlanner:
+    """Plans runs with breakpoints for one module, reading its line tables and call graph once.
 
-    Raises:
-        BreakpointError: a spec names no code.
+    The app plans again each time a breakpoint is set or cleared; the line tables (pyelftools)
+    and the call graph (every body decoded) are the costly part and never change.
     """
-    resolver = BreakpointResolver(symbolizer)
-    breakpoints = resolver.resolve_all(specs)
-    targets = {loc.func_index for bp in breakpoints for loc in bp.locations}
-    live_points = resolver.live_points() if live else ()
-    return BreakPlan(breakpoints, locations(breakpoints), _call_sites(symbolizer, targets), live_points)
 
+    def __init__(self, symbolizer: Symbolizer) -> None:
+        self.symbolizer = symbolizer
+        self.resolver = BreakpointResolver(symbolizer)
+        self._callers: dict[int, set[int]] | None = None
+        self._graph: dict[int, list[tuple[int, set[int]]]] = {}
+        self._live_points: tuple[int, ...] | None = None
 
-def _call_sites(symbolizer: Symbolizer, targets: set[int]) -> tuple[int, ...]:
-    """The calls that can lead to a breakpoint, in the user's functions with DWARF.
+    def plan(self, specs: Sequence[str], *, live: bool = False) -> BreakPlan:
+        """Resolve specs and choose the call sites to wrap; `live` also probes every user line behind guards.
 
-    Only a call whose callee can reach a breakpoint's function (in the static call graph, an
-    indirect call reaching every function of its type that a table or `ref.func` holds) can be
-    on the stack at a stop; wrapping only those keeps the cost off the rest of the program.
-    """
-    if symbolizer.index is None or not targets:
-        return ()
-    module = symbolizer.module
-    graph = _call_graph(module)
-    reaches = set(targets)  # functions from which a breakpoint's function can be called
-    callers: dict[int, set[int]] = {}
-    for caller, sites in graph.items():
-        for _, callees in sites:
-            for callee in callees:
-                callers.setdefault(callee, set()).add(caller)
-    todo = list(targets)
-    while todo:
-        for caller in callers.get(todo.pop(), ()):
-            if caller not in reaches:
-                reaches.add(caller)
-                todo.append(caller)
-    sites_out: list[int] = []
-    for func, sites in graph.items():
-        if func not in reaches:
-            continue
-        body = module.body(func)
-        if body is None:
-            continue
-        frames = symbolizer.symbolize(ModuleOffset(body.code_offset)).frames
-        if not frames or frames[-1].source != DWARF or is_runtime_frame(frames[-1]):
-            continue
-        sites_out.extend(offset for offset, callees in sites if callees & reaches)
-        if len(sites_out) > MAX_CALL_SITES:
+        Raises:
+            BreakpointError: a spec names no code.
+        """
+        breakpoints = self.resolver.resolve_all(specs)
+        targets = {loc.func_index for bp in breakpoints for loc in bp.locations}
+        live_points: tuple[int, ...] = ()
+        if live:
+            if self._live_points is None:
+                self._live_points = self.resolver.live_points()
+            live_points = self._live_points
+        return BreakPlan(breakpoints, locations(breakpoints), self._call_sites(targets), live_points)
+
+    def _call_sites(self, targets: set[int]) -> tuple[int, ...]:
+        """The calls that can lead to a breakpoint, in the user's functions with DWARF.
+
+        Only a call whose callee can reach a breakpoint's function (in the static call graph, an
+        indirect call reaching every function of its type that a table or `ref.func` holds) can be
+        on the stack at a stop; wrapping only those keeps the cost off the rest of the program.
+        """
+        symbolizer = self.symbolizer
+        if symbolizer.index is None or not targets:
             return ()
-    return tuple(sorted(sites_out))
+        module = symbolizer.module
+        if self._callers is None:
+            self._graph = _call_graph(module)
+            callers: dict[int, set[int]] = {}
+            for caller, sites in self._graph.items():
+                for _, callees in sites:
+                    for callee in callees:
+                        callers.setdefault(callee, set()).add(caller)
+            self._callers = callers
+        reaches = set(targets)  # functions from which a breakpoint's function can be called
+        todo = list(targets)
+        while todo:
+            for caller in self._callers.get(todo.pop(), ()):
+                if caller not in reaches:
+                    reaches.add(caller)
+                    todo.append(caller)
+        sites_out: list[int] = []
+        for func, sites in self._graph.items():
+            if func not in reaches:
+                continue
+            body = module.body(func)
+            if body is None:
+                continue
+            frames = symbolizer.symbolize(ModuleOffset(body.code_offset)).frames
+            if not frames or frames[-1].source != DWARF or is_runtime_frame(frames[-1]):
+                continue
+            sites_out.extend(offset for offset, callees in sites if callees & reaches)
+            if len(sites_out) > MAX_CALL_SITES:
+                return ()
+        return tuple(sorted(sites_out))
 
 
 def _call_graph(module: WasmModule) -> dict[int, list[tuple[int, set[int]]]]:
