@@ -43,6 +43,29 @@ async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str
         await pilot.pause(0.05)
 
 
+async def until_drawn(pilot: Pilot[int]) -> None:
+    """Let the app draw until two screenshots in a row are the same, for a snapshot of what it finally shows.
+
+    Some of what a screen shows is drawn after the event that caused it: the footer recomposes
+    after a refresh once the bindings change, scrollbars follow the panes' last layout. On a
+    loaded machine a fixed number of pauses can end before them; waiting for a fixed point
+    cannot. Bounded by HANG_BOUND_S like every wait.
+    """
+    began = time.monotonic()
+    app = pilot.app
+    previous = app.export_screenshot()
+    while True:
+        await pilot.pause(0.05)
+        app.screen.refresh(layout=True)
+        await pilot.pause()
+        current = app.export_screenshot()
+        if current == previous:
+            return
+        if time.monotonic() - began > HANG_BOUND_S:
+            pytest.fail("the app never stopped redrawing")
+        previous = current
+
+
 def rendered(widget: Widget) -> tuple[str, list[dict[str, object]]]:
     """What a widget draws, border included: its text, and the Textual meta (click actions, links) of each segment."""
     region = Region(0, 0, *widget.region.size)

@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.helpers import ROOT, SAMPLES
-from tests.tui.conftest import sample_app, wait_for
+from tests.tui.conftest import sample_app, until_drawn, wait_for
 from wasmdbg.coredump.read import read_coredump
 from wasmdbg.session.postmortem import open_postmortem
 from wasmdbg.session.session import SessionOptions
@@ -135,9 +135,7 @@ async def _settled(pilot: Pilot[int]) -> None:
     view = app.query_one(MemoryView)
     if view.memory_size:
         await rows_shown(pilot, view)
-    await pilot.pause()
-    app.screen.refresh(layout=True)
-    await pilot.pause()
+    await until_drawn(pilot)
 
 
 def test_snapshot_of_a_wasmtime_coredump(snap_compare) -> None:  # type: ignore[no-untyped-def]

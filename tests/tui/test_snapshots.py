@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import sample_app, wait_for
+from tests.tui.conftest import sample_app, until_drawn, wait_for
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import INTERACTIVE_LIMITS
 from wasmdbg.session.live import RunRequest
@@ -37,9 +37,7 @@ async def _until_stopped(pilot: Pilot[int]) -> None:
     await app.workers.wait_for_complete()
     panes = [app.query_one(SourceView), app.query_one(DisassemblyView)]
     await wait_for(pilot, lambda: not any(pane.settling for pane in panes), "the source and disassembly scrolled into place")
-    await pilot.pause()
-    app.screen.refresh(layout=True)  # every scrollbar drawn where its pane now is
-    await pilot.pause()
+    await until_drawn(pilot)  # the footer and the scrollbars drawn for the final state, however loaded the machine
 
 
 def test_trap_view_of_a_divide_by_zero(snap_compare) -> None:  # type: ignore[no-untyped-def]
