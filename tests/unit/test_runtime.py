@@ -80,8 +80,34 @@ def test_frames_inside_the_user_frame_are_runtime_when_a_sample_traps_in_a_libra
         SourceFrame("__cxa_throw", source=NAME),
         SourceFrame("__wasi_fd_write", source=NAME),
         SourceFrame("malloc", source=NAME),
+        # Zig 0.17 as PyPI's ziglang installs it, and as a system package does
+        SourceFrame("debug.defaultPanic", file="/venv/lib/python3.11/site-packages/ziglang/lib/std/debug.zig", line=620),
+        SourceFrame("ubsan_rt.divRemHandler", file="/opt/zig/lib/ubsan_rt.zig", line=215),
+        SourceFrame("__udivti3", file="/opt/zig/lib/compiler_rt/udivmod.zig", line=30),
+        SourceFrame("process.abort", file="/usr/lib/zig/std/process.zig", line=859),
+        SourceFrame("_start", file="/opt/zig/lib/libc/wasi/libc-bottom-half/crt/crt1-command.c", line=47),
+        SourceFrame("strlen", file="/opt/zig/lib/libc/musl/src/string/strlen.c", line=9),
+        SourceFrame("std::__1::vector<int>::at[abi:nin220108](unsigned long) const",
+                    file="/opt/zig/lib/libcxx/include/__vector/vector.h", line=427),
+        SourceFrame("debug.FullPanic((function 'defaultPanic')).outOfBounds", source=NAME),
+        # Go: GOROOT paths, -trimpath paths, and names as Go prints them and as the name section spells them
+        SourceFrame("runtime.gopanic", file="/usr/local/go/src/runtime/panic.go", line=878),
+        SourceFrame("runtime.gopanic", file="runtime/panic.go", line=878),
+        SourceFrame("runtime.goexit", file="runtime/asm_wasm.s", line=413),
+        SourceFrame("fmt.Fprintf", file="fmt/print.go", line=225),
+        SourceFrame("runtime.abort", source=NAME),
+        SourceFrame("internal_bytealg.IndexByte", source=NAME),
+        SourceFrame("internal/bytealg.IndexByte"),
+        SourceFrame("fmt.__pp_.doPrintf", source=NAME),
+        SourceFrame("wasm_pc_f_loop", source=NAME),
+        SourceFrame("_rt0_wasm_wasip1", source=NAME),
+        # AssemblyScript and Emscripten
+        SourceFrame("~lib/rt/itcms/__new", source=NAME),
+        SourceFrame("~lib/builtins/abort", file="~lib/builtins.ts", line=3),
+        SourceFrame("emscripten_builtin_malloc", source=NAME),
+        SourceFrame("printf", file="/emsdk/upstream/emscripten/system/lib/libc/musl/src/stdio/printf.c", line=9),
     ],
-    ids=lambda f: f.function,
+    ids=lambda f: f"{f.function}@{f.file}",
 )
 def test_runtime_frames_are_recognised_by_file_or_else_by_name(frame: SourceFrame) -> None:
     assert is_runtime_frame(frame)
@@ -97,8 +123,16 @@ def test_runtime_frames_are_recognised_by_file_or_else_by_name(frame: SourceFram
         SourceFrame("<app::Point as core::fmt::Display>::fmt", source=NAME),
         SourceFrame("inventory::Shelf<int>::pick(unsigned long) const", file="../cpp/cpp_abort.cpp", line=20),
         SourceFrame(None),
+        SourceFrame("zigpanic.pick", file="/tmp/wasmdbg-samples/zig/zigpanic.zig", line=7),
+        SourceFrame("parse", file="/home/ada/app/lib/std/parse.c", line=3),  # a C project's own lib/std
+        SourceFrame("zigpanic.pick", source=NAME),
+        SourceFrame("main.(*inventory).pick", file="./gopanic.go", line=15),
+        SourceFrame("main.main", file="command-line-arguments/main.go", line=3),
+        SourceFrame("handler.Serve", file="github.com/ada/app/handler/serve.go", line=9),
+        SourceFrame("main.__inventory_.pick", source=NAME),
+        SourceFrame("aspanic/checkedShare", source=NAME),
     ],
-    ids=lambda f: str(f.function),
+    ids=lambda f: f"{f.function}@{f.file}",
 )
 def test_user_frames_are_not_runtime_even_with_runtime_like_names(frame: SourceFrame) -> None:
     assert not is_runtime_frame(frame)

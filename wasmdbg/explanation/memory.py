@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wasmdbg.explanation.instruction import faulting_instruction
+from wasmdbg.explanation.instruction import memory_access
 from wasmdbg.explanation.names import innermost
 from wasmdbg.facts import page_bytes
 from wasmdbg.runner.limits import RunLimits, memory_cap_hit
@@ -45,8 +45,13 @@ def explain_memory_fault(outcome: Outcome, stack: Sequence[StackFrame], module: 
     address = outcome.fault_address
     size = outcome.memory_size
     where = innermost(stack)
-    instruction = faulting_instruction(stack, module)
+    instruction, reported = memory_access(stack, module)
     access = instruction.mnemonic if instruction is not None else ""
+    if reported is not None and instruction is not None:  # the engine folded the access into its user
+        access = (
+            f"the {access} at 0x{instruction.offset:x} (the engine reports the fault at the {reported.mnemonic} "
+            f"at 0x{reported.offset:x} that uses its value: it folded the access into it)"
+        )
     if address is None:
         return [f"The program accessed linear memory out of bounds{where}; wasmtime did not report the address."]
     sentence = f"Memory fault{where}: {access or 'an access'} at 0x{address:x}"

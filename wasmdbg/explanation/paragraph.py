@@ -13,6 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wasmdbg.explanation.indirect import INDIRECT_TRAPS, explain_indirect
+from wasmdbg.explanation.languages import (
+    explain_abort_call,
+    explain_go_abort,
+    explain_go_exit,
+    explain_sanitizer,
+    explain_zig_panic,
+)
 from wasmdbg.explanation.memory import explain_memory_cap, explain_memory_fault
 from wasmdbg.explanation.names import innermost, quote
 from wasmdbg.explanation.panics import explain_abort, explain_panic, is_abort
@@ -64,7 +71,7 @@ def explain(
     if kind == TRAPPED:
         sentences = _trap(finished, stack, module, stderr, limits)
     elif kind == EXITED:
-        sentences = explain_exit(outcome, stderr)
+        sentences = (outcome.exit_code and explain_go_exit(outcome.exit_code, stderr, module)) or explain_exit(outcome, stderr)
     elif kind == RETURNED:
         sentences = explain_return(outcome)
     elif kind in (TIMEOUT, INTERRUPTED):
@@ -97,9 +104,12 @@ def _trap(
     where = innermost(stack)
     if kind in _ARITHMETIC:
         return [f"The program {_ARITHMETIC[kind]}{where}; WebAssembly traps on that."]
-    panic = explain_panic(stack, stderr)
-    if panic:
-        return panic
+    if outcome.abort is not None:
+        return explain_abort_call(outcome.abort, stack)
+    for language in (explain_sanitizer, explain_zig_panic, explain_go_abort, explain_panic):
+        sentences = language(stack, stderr)
+        if sentences:
+            return sentences
     if kind == "unreachable" and is_abort(stack):
         return explain_abort(stack, stderr)
     if kind == "unreachable":

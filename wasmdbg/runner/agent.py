@@ -145,6 +145,7 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     from wasmdbg.runner.deadline import Deadline
     from wasmdbg.runner.sandbox import Sandbox
     from wasmdbg.runner.text_format import module_bytes
+    from wasmdbg.runner.assemblyscript import define_abort, imports_abort
 
     limits = start.limits
     # Metering costs a fifth to two fifths of guest time and half again the compile time, so it is
@@ -233,6 +234,9 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
     pump.run_in_background()
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    aborts: list[p.AbortCall] = []
+    if imports_abort(module):  # AssemblyScript's: defined as its loader does, so the module runs at all
+        define_abort(linker, store, aborts.append)
     host = None
     if instrumented is not None:
         from wasmdbg.runner.probes import ProbeHost
@@ -298,6 +302,8 @@ def _run_guest(start: p.Start, channel: _Channel, state: _State) -> None:
         added = instrumented.added_exports if instrumented is not None else frozenset()
         globals_ = [(name, exports[name]) for name in exports if isinstance(exports[name], wasmtime.Global) and name not in added]
         outcome = _original_frames(outcome, instrumented)
+        if aborts and outcome.outcome == p.TRAPPED:
+            outcome = replace(outcome, abort=aborts[-1])
         _finish(channel, state, store, memories, outcome, fuel, peak, globals_, began + holding[1], cpu, pump, timer, watch)
     finally:
         watch.stop()

@@ -79,6 +79,22 @@ class Outcome:
     """True when the trace is as long as wasmtime's frame limit, so outer frames may be missing."""
     error_kind: str | None = None
     """For outcome "error": why the run could not start (NO_START, NO_EXPORT, ARITY, ...), else None."""
+    abort: AbortCall | None = None
+    """For a trap the guest asked for through AssemblyScript's `env.abort` import: what it passed."""
+
+
+@dataclass(frozen=True, slots=True)
+class AbortCall:
+    """What a guest passed to AssemblyScript's `abort(message, fileName, lineNumber, columnNumber)` import.
+
+    The strings are read from the guest's memory (AssemblyScript's UTF-16 strings, their byte length
+    in the object header before them); None where the pointer was null or the string unreadable.
+    """
+
+    message: str | None
+    file: str | None
+    line: int
+    column: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +415,8 @@ def _frame(data: Any) -> GuestFrame:
 def _outcome(data: Mapping[str, Any]) -> Outcome:
     values = dict(data)
     values["frames"] = tuple(_frame(f) for f in values.get("frames", ()))
+    if values.get("abort") is not None:
+        values["abort"] = AbortCall(**values["abort"])
     if values.get("results") is not None:
         values["results"] = tuple(values["results"])
     return Outcome(**values)

@@ -15,9 +15,11 @@ from dataclasses import dataclass, replace
 
 from wasmdbg.backtrace.matching import NOT_THIS_BINARY, match_frame, module_offset, trace_warnings
 from wasmdbg.backtrace.model import RawFrame, Trace
-from wasmdbg.findings import IN_HEADER, MISMATCH, NO_CODE_SECTION, NOT_BOUNDARY, NOT_IN_BODY, OUTSIDE_CODE, Finding
+from wasmdbg.backtrace.formats.go import RUNTIME as GO
+from wasmdbg.findings import IN_HEADER, MISMATCH, NO_OFFSET, NO_CODE_SECTION, NOT_BOUNDARY, NOT_IN_BODY, OUTSIDE_CODE, Finding
 from wasmdbg.symbols.demangle import demangle
-from wasmdbg.symbols.frames import INDEX, SourceFrame
+from wasmdbg.symbols.frames import INDEX, TRACEBACK, SourceFrame
+from wasmdbg.symbols.go import GoFunctions
 from wasmdbg.symbols.symbolizer import Symbolizer
 from wasmdbg.addresses import ModuleOffset
 
@@ -85,15 +87,39 @@ def symbolize_traces(traces: Sequence[Trace], symbolizer: Symbolizer | None) -> 
         One PastedFrame per wasm frame, in trace order.
     """
     out: list[PastedFrame] = []
+    go: GoFunctions | None = None
     for trace in traces:
         whole = trace_warnings(trace)
         if symbolizer is None:
             out.extend(
                 PastedFrame(raw, trace, module_offset(raw, None), raw.func_index, (), whole) for raw in trace.frames
             )
+        elif trace.runtime == GO:
+            go = go or GoFunctions(symbolizer.module)
+            out.extend(_judged_together([_resolve_go(raw, trace, go, whole) for raw in trace.frames]))
         else:
             out.extend(_judged_together([_resolve(raw, trace, symbolizer, whole) for raw in trace.frames]))
     return out
+
+
+def _resolve_go(raw: RawFrame, trace: Trace, go: GoFunctions, whole: tuple[Finding, ...]) -> PastedFrame:
+    """A frame of Go's own traceback: found in the module by its name, placed where Go said it was.
+
+    Go's PCs are not code offsets and Go emits no DWARF for wasm, so the function's name is the
+    check that the trace belongs to the module, and the file and line are Go's.
+    """
+    warnings = list(whole)
+    func_index = go.index(raw.func_name or "")
+    if func_index is None and raw.inlined:
+        warnings.append(Finding(NO_OFFSET, "inlined by Go's compiler: it has no function of its own in the module"))
+    elif func_index is None:
+        warnings.append(Finding(MISMATCH, f"this module has no function {raw.func_name!r}: {NOT_THIS_BINARY}"))
+        return PastedFrame(raw, trace, None, None, (), tuple(warnings))
+    frame = SourceFrame(
+        raw.func_name, linkage_name=go.spelled(raw.func_name or ""), file=raw.file, line=raw.line, inlined=raw.inlined,
+        source=TRACEBACK,
+    )  # fmt: skip
+    return PastedFrame(raw, trace, None, func_index, (frame,), tuple(warnings))
 
 
 def _judged_together(frames: list[PastedFrame]) -> list[PastedFrame]:

@@ -107,6 +107,8 @@ class RunReport:
     message: str | None = None
     error_kind: str | None = None
     """For outcome "error": why the run could not start (runner.protocol's NO_START, ...)."""
+    abort: p.AbortCall | None = None
+    """What the guest passed to AssemblyScript's `abort` import, when that ended the run."""
     explanation: str = ""
     stack: tuple[StackFrame, ...] = ()
     """Physical frames, innermost first, each with its source frames."""
@@ -224,6 +226,7 @@ class RunReport:
             "fuel_metered": self.fuel_metered,
             "cpu_time_s": self.cpu_time_s,
             **({"breakpoint": stop_json(stop)} if stop is not None else {}),
+            **({"abort": _abort_json(self.abort)} if self.abort is not None else {}),
         }
 
     @classmethod
@@ -333,6 +336,7 @@ def _from_json(data: Mapping[str, Any]) -> RunReport:
         trap=None if not trap else Trap(trap.get("kind"), trap.get("message"), trap.get("fault_address"), trap.get("memory_size")),
         message=data.get("message"),
         error_kind=data.get("error_kind"),
+        abort=_abort_from_json(data.get("abort")),
         explanation=str(data.get("explanation") or ""),
         stack=tuple(stack),
         frames_truncated=bool(data.get("frames_truncated")),
@@ -373,3 +377,17 @@ def _excerpt_from_json(data: Any) -> SourceExcerpt | SourceMissing | None:
         return SourceMissing(str(data["file"]), str(data["missing"]), str(data["reason"]))
     lines = tuple((int(item["line"]), str(item["text"])) for item in data["lines"])
     return SourceExcerpt(str(data["file"]), str(data["path"]), int(data["line"]), lines)
+
+
+def _abort_json(abort: p.AbortCall) -> dict[str, object]:
+    return {"message": abort.message, "file": abort.file, "line": abort.line, "column": abort.column}
+
+
+def _abort_from_json(data: object) -> p.AbortCall | None:
+    if not isinstance(data, dict):
+        return None
+    message, file, line, column = (data.get(k) for k in ("message", "file", "line", "column"))
+    return p.AbortCall(
+        message if isinstance(message, str) else None, file if isinstance(file, str) else None,
+        line if isinstance(line, int) else 0, column if isinstance(column, int) else 0,
+    )  # fmt: skip

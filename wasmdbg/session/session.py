@@ -180,6 +180,7 @@ class Session:
             trap=trap,
             message=outcome.message,
             error_kind=outcome.error_kind,
+            abort=outcome.abort,
             explanation=explain(finished, stack, self.module, stderr=stderr_text, limits=limits),
             stack=stack,
             frames_truncated=outcome.frames_truncated,

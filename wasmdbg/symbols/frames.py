@@ -9,6 +9,8 @@ from wasmdbg.addresses import CodeOffset, ModuleOffset
 
 DWARF, NAME, EXPORT, IMPORT, INDEX = "dwarf", "name", "export", "import", "index"
 """Where a frame's function name came from, best first."""
+TRACEBACK = "traceback"
+"""A frame whose name and place the guest's own runtime printed (Go's traceback), the module having no DWARF for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class SourceFrame:
     inlined: bool = False
     """True for a frame inlined into the next one (its caller)."""
     source: str = INDEX
-    """"dwarf", "name", "export", "import" or "index"."""
+    """"dwarf", "name", "export", "import", "index" or "traceback"."""
 
     def to_json(self) -> dict[str, object]:
         """The frame as `symbolize --format json` prints it."""

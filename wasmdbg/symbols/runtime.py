@@ -18,6 +18,17 @@ What counts as runtime:
   of rustc's `library/` directory, wherever the toolchain was built: `/rustc/<hash>/library/...`
   (official builds), `/usr/src/rustc-<version>/library/...` (distribution builds), the rust-src
   component, and the dependencies official builds vendor under `/rust/deps/`.
+- **Zig**: its standard library, compiler_rt and ubsan_rt (`.zig` files under the install's
+  `lib/`: `lib/std/`, `lib/compiler_rt/`, `lib/ubsan_rt.zig`; `lib/zig/std/` for a system
+  package) and the C libraries `zig cc` links from `lib/libc/` (wasi-libc, musl) and
+  `lib/libcxx/`.
+- **Go**: the runtime and the standard library, as `$GOROOT/src/<package>/` or, built with
+  `-trimpath`, as `<package>/file.go` for a standard package (`runtime/`, `fmt/`,
+  `internal/...`: see GO_STD_PACKAGES). Go emits no DWARF for wasm, so a Go frame is usually
+  judged by its name-section name, where the linker has replaced every character but letters,
+  digits, `_` and `.` by `_` (`internal/bytealg.IndexByte` is `internal_bytealg.IndexByte`).
+- **AssemblyScript**: its runtime and standard library, whose names and files start `~lib/`.
+- **Emscripten**: its system libraries (`system/lib/...`, the sysroot in its cache).
 
 A frame with a source file is judged by its file alone, never by its name: the user's C `main` is
 compiled as `__main_argc_argv`, and a user may define any name (`exit`, `malloc`) in their own
@@ -59,8 +70,29 @@ RUNTIME_PATHS = (
     "/library/std/", "/library/core/", "/library/alloc/", "/library/panic_abort/", "/library/panic_unwind/",
     "/library/std_detect/", "/library/stdarch/", "/library/backtrace/", "/library/portable-simd/",
     "/library/compiler-builtins/",
+    # Zig's bundled C libraries (its std, compiler_rt and ubsan_rt are in ZIG_PATHS)
+    "/lib/libc/wasi/", "/lib/libc/musl/", "/lib/libc/include/",
+    # Go's GOROOT (std packages by -trimpath paths are in GO_STD_PACKAGES)
+    "/go/src/", "/goroot/src/",
+    # Emscripten's system libraries and sysroot
+    "/emscripten/system/", "/system/lib/libc/", "/system/lib/compiler-rt/", "/system/lib/dlmalloc",
+    "/system/lib/libcxx", "/cache/sysroot/",
+    # AssemblyScript's standard library
+    "/~lib/",
 )  # fmt: skip
 """Path fragments of runtime sources, matched against `/` + the frame's file with `\\` read as `/`."""
+
+ZIG_PATHS = ("/lib/std/", "/zig/std/", "/lib/compiler_rt/", "/lib/compiler_rt.zig", "/lib/ubsan_rt.zig", "/lib/c.zig", "/lib/c/")
+"""Path fragments of Zig's own library, matched only for `.zig` files (a C project may well have a `lib/std/`)."""
+
+GO_STD_PACKAGES = frozenset({
+    "archive", "bufio", "bytes", "cmp", "compress", "container", "context", "crypto", "database", "debug", "embed",
+    "encoding", "errors", "expvar", "flag", "fmt", "go", "hash", "html", "image", "index", "internal", "io", "iter",
+    "log", "maps", "math", "mime", "net", "os", "path", "plugin", "reflect", "regexp", "runtime", "slices", "sort",
+    "strconv", "strings", "structs", "sync", "syscall", "testing", "text", "time", "unicode", "unique", "unsafe",
+    "vendor", "weak",
+})  # fmt: skip
+"""The first path element of every package of Go's standard library (Go 1.27)."""
 
 RUNTIME_NAMES = frozenset({
     # wasi-libc's start and exit paths
@@ -72,6 +104,9 @@ RUNTIME_NAMES = frozenset({
     "printf", "fprintf", "vfprintf", "puts", "fputs", "fwrite", "__stdio_write", "__towrite", "__stack_chk_fail",
     # Rust's panic entry points (no namespace)
     "rust_panic", "rust_begin_unwind", "rust_oom",
+    # Go's wasm entry points and the assembly helpers of its runtime
+    "_rt0_wasm_wasip1", "_rt0_wasm_js", "wasm_pc_f_loop", "wasm_pc_f_loop_export", "wasm_export_run",
+    "wasm_export_resume", "wasm_export_getsp", "gcWriteBarrier", "memeqbody", "cmpbody", "callRet", "sigpanic",
 })  # fmt: skip
 """Functions of the runtimes recognised by name, for frames without a file."""
 
@@ -79,6 +114,10 @@ RUNTIME_PREFIXES = (
     "std::", "core::", "alloc::", "panic_abort::", "panic_unwind::", "compiler_builtins::", "dlmalloc::",
     "__rust", "__rdl_", "__rg_", "__cxa_", "__cxxabiv1::", "__gxx_", "_Unwind_", "__wasm_", "__wasi_",
     "__imported_wasi_", "__libc_",
+    # Zig's standard library namespaces as the name section has them (`debug.defaultPanic`)
+    "debug.", "process.", "start.", "heap.", "mem.", "posix.", "ubsan_rt.", "compiler_rt.", "Io.",
+    # AssemblyScript's standard library, and Emscripten's
+    "~lib/", "emscripten_", "_emscripten_", "__emscripten_",
 )  # fmt: skip
 """Name prefixes of runtime functions (namespaces and reserved prefixes), for frames without a file."""
 
@@ -97,9 +136,36 @@ def is_runtime_frame(frame: SourceFrame) -> bool:
     """
     if frame.file:
         path = "/" + frame.file.replace("\\", "/")
-        return any(part in path for part in RUNTIME_PATHS)
+        if any(part in path for part in RUNTIME_PATHS):
+            return True
+        if path.endswith(".zig"):
+            return any(part in path for part in ZIG_PATHS)
+        if path.endswith((".go", ".s")):
+            return path.split("/", 2)[1] in GO_STD_PACKAGES  # a -trimpath path: `runtime/panic.go`
+        return False
     name = without_rust_hash(frame.function or "").lstrip("<&")  # `<alloc::vec::Vec<T> as Drop>::drop`
-    return name in RUNTIME_NAMES or name.startswith(RUNTIME_PREFIXES) or name.endswith(_COMMAND_EXPORT)
+    return (
+        name in RUNTIME_NAMES
+        or name.startswith(RUNTIME_PREFIXES)
+        or name.endswith(_COMMAND_EXPORT)
+        or is_go_std_name(name)
+    )
+
+
+def is_go_std_name(name: str) -> bool:
+    """Whether `name` is a function of Go's runtime or standard library, as Go prints it or as its name section has it.
+
+    Go qualifies each function by its package path: `runtime.gopanic`, `internal/bytealg.IndexByte`,
+    `fmt.(*pp).doPrintf`; the name section has the same with `/`, `(`, `*`, `)` made `_`. The
+    package is what comes before the first `.` after the last `/` (or, sanitized, before the first `.`).
+    """
+    package = name.split(".", 1)[0] if "." in name else ""
+    if not package:
+        return False
+    first = package.split("/", 1)[0]
+    if first in GO_STD_PACKAGES and (first == package or "/" in package):
+        return True
+    return package.split("_", 1)[0] in GO_STD_PACKAGES and "_" in package  # `internal_bytealg`
 
 
 @dataclass(frozen=True, slots=True)

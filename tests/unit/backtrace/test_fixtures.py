@@ -35,5 +35,5 @@ def test_every_runtime_has_fixtures() -> None:
     runtimes = {p.parent.name for p in CASES}
     assert runtimes >= {
         "wasmtime", "wasmer", "v8", "spidermonkey", "jsc", "wamr", "wavm", "wazero", "wasm3", "wasmedge",
-        "wasmkit", "chicory",
+        "wasmkit", "chicory", "go",
     }  # fmt: skip

@@ -1,0 +1,265 @@
+"""Failures a language runtime turned into its own ending: Zig panics, sanitizer reports, Go panics, AssemblyScript aborts.
+
+Each language reports a failed check its own way before the run ends, and the wasm trap (or exit
+code) that follows says little: Zig's panic handler and UBSan's runtime end in `unreachable` deep
+in their standard library, Go prints a traceback and exits with code 2 (or, with
+GOTRACEBACK=crash, traps in `runtime.abort`), AssemblyScript calls its host's `abort` import. The
+paragraph says what the runtime did, quotes the message the program printed (or handed over),
+and names the user's frame: from the wasm stack where it has one, from Go's own traceback where it
+has none. What the guest printed is checked against the frames, not repeated blindly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from wasmdbg.backtrace.formats import go as go_format
+from wasmdbg.backtrace.lines import split_lines
+from wasmdbg.backtrace.model import RawFrame
+from wasmdbg.explanation.names import function_name, quote, where
+from wasmdbg.runner.protocol import AbortCall
+from wasmdbg.symbols.frames import SourceFrame
+from wasmdbg.symbols.go import GoFunctions
+from wasmdbg.symbols.runtime import is_go_std_name, is_runtime_frame, user_frame
+from wasmdbg.symbols.stack import StackFrame
+from wasmdbg.text import printable
+from wasmdbg.wasm.module import WasmModule
+
+_PANIC_LINE = re.compile(r"^(?:thread \d{1,20} )?panic: (?P<msg>.+?)\s*$", re.MULTILINE)
+"""Zig's default panic handler (`panic: msg`, `thread N panic: msg` with threads), and Go's."""
+_GO_FATAL = re.compile(r"^(?P<kind>panic|fatal error): (?P<msg>.+?)(?: \[recovered\])?\s*$", re.MULTILINE)
+_UBSAN_REPORT = re.compile(r"^(?P<loc>\S{1,4000}:\d{1,10}:\d{1,10}): runtime error: (?P<msg>.+?)\s*$", re.MULTILINE)
+"""clang's full UBSan runtime: `file.c:13:18: runtime error: division by zero`."""
+_UBSAN_MINIMAL = re.compile(r"^ubsan: (?P<msg>.+?)\s*$", re.MULTILINE)
+"""clang's minimal UBSan runtime: `ubsan: divrem-overflow by 0x...`."""
+
+_ZIG_PANIC = ("debug.defaultPanic", "debug.FullPanic", "debug.panicExtra", "debug.panic", "builtin.default_panic")
+_UBSAN = ("ubsan_rt.", "__ubsan_handle_", "__ubsan::")
+_GO_ABORT = ("runtime.abort", "runtime.fatalpanic", "runtime.fatalthrow", "runtime.throw", "runtime.gopanic")
+_SAFETY_CHECK = re.compile(r"^debug\.FullPanic\(.*\)\.(?P<check>\w+)$")
+"""Zig names each safety check's panic function: `debug.FullPanic((function 'defaultPanic')).outOfBounds`."""
+
+
+def _flat(stack: Sequence[StackFrame]) -> list[SourceFrame]:
+    return [source for frame in stack for source in frame.sources]
+
+
+def _names(stack: Sequence[StackFrame]) -> list[str]:
+    return [function_name(source) for source in _flat(stack)]
+
+
+def _machinery(stack: Sequence[StackFrame], handler: tuple[str, ...] = ()) -> list[str]:
+    """The names of the runtime frames inside the user's frame (else up to the `handler`'s caller), innermost first."""
+    found = user_frame(stack)
+    flat = _flat(stack)
+    if found is not None:
+        end = flat.index(found.frame)
+    else:
+        end = 1 + max((i for i, s in enumerate(flat) if function_name(s).startswith(handler)), default=len(flat) - 1)
+    return [function_name(s) for s in flat[:end] if is_runtime_frame(s)]
+
+
+def _user_sentence(stack: Sequence[StackFrame]) -> str:
+    """` in <user frame>, called from <its caller>`, or "" when every frame is the runtime's."""
+    found = user_frame(stack)
+    if found is None:
+        return ""
+    flat = _flat(stack)
+    at = flat.index(found.frame)
+    caller = next((s for s in flat[at + 1 :] if not is_runtime_frame(s)), None)
+    text = f" in {where(found.frame)}"
+    return text + (f", called from {where(caller)}" if caller is not None else "")
+
+
+def _past_the_handler(stack: Sequence[StackFrame], handler: tuple[str, ...]) -> str:
+    """` in <the frame that called the handler>`, for a stack whose user frame has no line of its own.
+
+    Optimized Zig (ReleaseSafe) can place an inlined user function at its caller's file in std
+    without a line: the rule then finds no user frame, yet the frame past the panic handler is it.
+    """
+    flat = _flat(stack)
+    last = max((i for i, s in enumerate(flat) if function_name(s).startswith(handler)), default=None)
+    if last is None or last + 1 >= len(flat):
+        return ""
+    frame = flat[last + 1]
+    return f" in {function_name(frame)}" + ("" if frame.line else " (the debug info gives it no line of its own)")
+
+
+def _span(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    return f" ({names[-1]} … {names[0]}, {len(names)} frames)" if len(names) > 1 else f" ({names[0]})"
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = None
+    for found in pattern.finditer(text):
+        pass
+    return found
+
+
+def explain_zig_panic(stack: Sequence[StackFrame], stderr: str) -> list[str]:
+    """Sentences for a trap at the end of Zig's panic handler, or [] when the stack holds none."""
+    names = _names(stack)
+    if not any(n.startswith(_ZIG_PANIC) for n in names) or any(n.startswith(_UBSAN) for n in names):
+        return []
+    message = _last(_PANIC_LINE, stderr)
+    sentence = "The program panicked"
+    if message is not None:
+        sentence += f" with {quote(message['msg'])}"
+    sentences = [sentence + (_user_sentence(stack) or _past_the_handler(stack, _ZIG_PANIC)) + "."]
+    check = next((m["check"] for n in names if (m := _SAFETY_CHECK.match(n)) is not None), None)
+    machinery = _machinery(stack, _ZIG_PANIC)
+    what = f"Zig's safety check `{printable(check)}` called the panic handler" if check else "Zig's panic handler ran"
+    sentences.append(f"{what}; the frames above it{_span(machinery)} are Zig's standard library, which ends the run with an `unreachable` trap.")
+    if message is None:
+        sentences.append("No `panic:` line was found on stderr.")
+    return sentences
+
+
+def explain_sanitizer(stack: Sequence[StackFrame], stderr: str) -> list[str]:
+    """Sentences for a trap at the end of an undefined-behaviour sanitizer's report, or [] when the stack holds none."""
+    names = _names(stack)
+    if not any(n.startswith(_UBSAN) for n in names):
+        return []
+    full = _last(_UBSAN_REPORT, stderr)
+    message = full["msg"] if full else None
+    if message is None:
+        found = _last(_UBSAN_MINIMAL, stderr) or _last(_PANIC_LINE, stderr)
+        message = found["msg"] if found else None
+    sentence = "The undefined-behaviour sanitizer stopped the program"
+    if message is not None:
+        sentence += f", reporting {quote(message)}"
+    if full is not None:
+        sentence += f" at {printable(full['loc'])}"
+    sentences = [sentence + _user_sentence(stack) + "."]
+    machinery = _machinery(stack)
+    runtime = "Zig's ubsan_rt" if any(n.startswith("ubsan_rt.") for n in names) else "its runtime"
+    sentences.append(
+        f"The check is compiled into the program (`zig cc` turns it on below -O2, clang with -fsanitize=undefined); "
+        f"{runtime}{_span(machinery)} reported it and ended the run with an `unreachable` trap."
+    )
+    if message is None:
+        sentences.append("No sanitizer report was found on stderr.")
+    return sentences
+
+
+# -- Go ------------------------------------------------------------------------------------------
+
+
+def _go_traceback(stderr: str) -> tuple[str | None, str | None, list[RawFrame]]:
+    """(kind, message, frames of the first goroutine) of the last Go traceback on stderr."""
+    traces = go_format.parse(split_lines(stderr))
+    found = _last(_GO_FATAL, stderr)
+    kind, message = (found["kind"], found["msg"]) if found else (None, None)
+    first = next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)
+    return kind, message, list(first.frames) if first is not None else []
+
+
+def _go_user_frames(frames: Sequence[RawFrame]) -> list[RawFrame]:
+    return [f for f in frames if f.func_name and not is_go_std_name(f.func_name) and not _go_std_file(f.file)]
+
+
+def _go_std_file(file: str | None) -> bool:
+    return bool(file) and is_runtime_frame(SourceFrame("?", file=file))
+
+
+def _go_where(frame: RawFrame) -> str:
+    place = f"{printable(frame.file)}:{frame.line}" if frame.file else None
+    name = printable(frame.func_name or "?")
+    return f"{name} ({place})" if place else name
+
+
+def _go_what(kind: str | None, message: str | None, user: Sequence[RawFrame]) -> str:
+    what = "hit a fatal error" if kind == "fatal error" else "panicked"
+    sentence = f"The program {what}"
+    if message is not None:
+        sentence += f" with {quote(message)}"
+    if user:
+        sentence += f" in {_go_where(user[0])}"
+        if len(user) > 1:
+            sentence += f", called from {_go_where(user[1])}"
+    return sentence
+
+
+def explain_go_exit(code: int | None, stderr: str, module: WasmModule) -> list[str]:
+    """Sentences for a Go program that exited after printing a panic's traceback, or [] when stderr has none."""
+    kind, message, frames = _go_traceback(stderr)
+    if not frames or kind is None:
+        return []
+    user = _go_user_frames(frames)
+    sentences = [_go_what(kind, message, user) + f"; Go's runtime printed the goroutine's traceback and exited with code {code}."]
+    functions = GoFunctions(module)
+    missing = [f for f in frames if not f.inlined and functions.index(f.func_name or "") is None]
+    if missing:
+        sentences.append(
+            f"This module has no function {printable(missing[0].func_name or '?')}, which the traceback names: "
+            "the output may come from another build."
+        )
+    else:
+        sentences.append("Every function the traceback names is in this module (Go emits no DWARF for wasm: the lines are Go's own).")
+    return sentences
+
+
+def explain_go_abort(stack: Sequence[StackFrame], stderr: str) -> list[str]:
+    """Sentences for a trap in Go's `runtime.abort` (GOTRACEBACK=crash, or a fatal error), or [] when it is not one."""
+    names = _names(stack)
+    if not names or names[0] != "runtime.abort" or not any(n.startswith(_GO_ABORT[1:]) for n in names):
+        return []
+    kind, message, frames = _go_traceback(stderr)
+    user = _go_user_frames(frames)
+    if user:
+        sentence = _go_what(kind, message, user)
+    else:  # no traceback on stderr: the wasm frames are all there is
+        sentence = _go_what(kind, message, []) + _user_sentence(stack)
+    sentences = [sentence + "."]
+    machinery = _machinery(stack)
+    sentences.append(
+        f"Go's runtime{_span(machinery)} printed its traceback and, as GOTRACEBACK=crash asks, ended the run with "
+        "an `unreachable` trap rather than exit code 2."
+    )
+    if user:
+        sentences.append(_agreement(stack, user))
+    return sentences
+
+
+def _agreement(stack: Sequence[StackFrame], frames: Sequence[RawFrame]) -> str:
+    """Whether the user's functions in Go's traceback are on the wasm stack, in the same order.
+
+    Only the user's: a goroutine runs on a stack of Go's own, so the runtime's frames around it
+    (`runtime.goexit` at the bottom) are not the wasm stack's (`wasm_pc_f_loop` is).
+    """
+    wasm = [s.function or "" for s in _flat(stack)]
+    spelled = [go_format.name_section_spelling(f.func_name or "") for f in frames if not f.inlined]
+    at = 0
+    for name in spelled:
+        try:
+            at = wasm.index(name, at) + 1
+        except ValueError:
+            return (
+                f"Go's traceback names {printable(name)}, which is not on the wasm stack in that order: "
+                "the traceback may be another goroutine's or another build's."
+            )
+    return "Go's traceback agrees with the wasm frames; the file and line are Go's own (Go emits no DWARF for wasm)."
+
+
+# -- AssemblyScript ------------------------------------------------------------------------------
+
+
+def explain_abort_call(abort: AbortCall, stack: Sequence[StackFrame]) -> list[str]:
+    """Sentences for a run that called AssemblyScript's `abort(message, file, line, column)` import."""
+    sentence = "The program aborted"
+    if abort.message is not None:
+        sentence += f" with {quote(abort.message)}"
+    if abort.file is not None:
+        sentence += f" at {printable(abort.file)}:{abort.line}:{abort.column}"
+    found = user_frame(stack)
+    if found is not None:
+        sentence += f" in {where(found.frame)}"
+    return [
+        sentence + ".",
+        "AssemblyScript's `assert` and `abort` call the host's `env.abort` with the message and the source position, "
+        "which wasmdbg reads from the guest's memory; the `unreachable` after every such call ends the run "
+        "(AssemblyScript's own loader throws instead).",
+    ]
