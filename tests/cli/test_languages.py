@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -157,15 +158,35 @@ def test_a_go_panic_that_exits_2_is_explained_from_gos_own_traceback() -> None:
         "and exited with code 2."
     )
     assert "Every function the traceback names is in this module" in explanation
+    # The run has no wasm frames (it exited): the frames are Go's traceback's, each found in the module.
+    indices = _function_indices()
+    assert [(f["function"], f["file"], f["line"], f["source"]) for f in report["frames"]] == [
+        (name, file, line, "traceback") for name, file, line in frames
+    ]
+    assert [f["func_index"] for f in report["frames"]] == [
+        indices["main.__inventory_.pick"], indices["main.restock"], indices["main.main"],
+    ]  # fmt: skip
+    assert report["frames"][report["user_frame"]]["function"] == pick
+
+
+def test_the_go_source_is_shown_at_the_tracebacks_line_with_tabs_expanded() -> None:
+    result = run_cli("run", "--source-root", str(SAMPLES / "go"), str(BUILD / "gopanic.wasm"))
+    assert result.status == 2
+    line = next(text for text in (result.stdout + result.stderr).splitlines() if text.lstrip().startswith("→"))
+    assert line.split(None, 2)[1:] == ["15", "return inv.slots[slot] // index out of range"] and "\\x09" not in line
 
 
 def test_a_go_panic_with_gotraceback_crash_names_the_user_frame_and_checks_the_traceback_against_the_frames() -> None:
     status, report = run("--env", "GOTRACEBACK=crash", str(BUILD / "gopanic.wasm"))
     assert status == 134 and report["trap"]["kind"] == "unreachable"
-    wasm = [frame["function"] for frame in report["frames"]]
+    wasm = [frame["linkage_name"] or frame["function"] for frame in report["frames"]]
     assert wasm[0] == "runtime.abort" and "main.__inventory_.pick" in wasm
-    assert user_frame(report)["function"] == "main.__inventory_.pick"  # runtime.* is the runtime's
     pick = go_traceback(report["stderr"])[2]  # panic, runtime.goPanicIndex, then the user's
+    frame = user_frame(report)  # runtime.* is the runtime's; the wasm frame gets Go's file and line
+    assert (frame["function"], frame["linkage_name"], frame["file"], frame["line"], frame["source"]) == (
+        pick[0], "main.__inventory_.pick", pick[1], pick[2], "traceback",
+    )  # fmt: skip
+    assert frame["func_index"] == _function_indices()["main.__inventory_.pick"]
     explanation = report["explanation"]
     assert explanation.startswith(
         f'The program panicked with "{printed(report["stderr"], "panic: ")}" in {pick[0]} ({pick[1]}:{pick[2]})'
@@ -179,8 +200,7 @@ def test_symbolize_reads_a_pasted_go_traceback_and_finds_each_function_in_the_mo
     result = run_cli("symbolize", "--format", "json", str(BUILD / "gopanic.wasm"), stdin=text)
     assert result.status == 0, result.stderr
     frames = [json.loads(line) for line in result.stdout.splitlines()]
-    names = re.findall(r"^ - func\[(\d+)\] <([^>]+)>$", _objdump_names(), re.MULTILINE)
-    by_name = {name: int(index) for index, name in names}
+    by_name = _function_indices()
     assert [f["func_name"] for f in frames] == ["main.(*inventory).pick", "main.restock", "main.main"]
     assert [f["func_index"] for f in frames] == [by_name["main.__inventory_.pick"], by_name["main.restock"], by_name["main.main"]]
     assert [(f["frames"][0]["file"], f["frames"][0]["line"]) for f in frames] == [
@@ -197,12 +217,12 @@ def test_a_go_traceback_pasted_against_another_module_does_not_fit() -> None:
     assert all(any("does not come from this binary" in w for w in f["warnings"]) for f in frames)
 
 
-def _objdump_names() -> str:
-    import subprocess
-
-    return subprocess.run(
+def _function_indices() -> dict[str, int]:
+    """The Go module's functions by name-section name, as wasm-objdump lists them."""
+    out = subprocess.run(
         ["wasm-objdump", "-x", "-j", "name", str(BUILD / "gopanic.wasm")], capture_output=True, text=True, check=True
     ).stdout
+    return {name: int(index) for index, name in re.findall(r"^ - func\[(\d+)\] <([^>]+)>$", out, re.MULTILINE)}
 
 
 # -- AssemblyScript ------------------------------------------------------------------------------
@@ -214,7 +234,10 @@ def test_an_assemblyscript_abort_is_decoded_from_guest_memory_and_explained() ->
     abort = report["abort"]
     assert abort == {"message": "people must be positive", "file": "aspanic.ts", "line": 4, "column": 3}
     assert source_line("assemblyscript/aspanic.ts", 4)[2:].startswith('assert(people > 0, "people must be positive")')
-    assert report["frames"][0]["function"] == "aspanic/checkedShare"
+    inner = report["frames"][0]  # the abort's position put on the frame that called it (no DWARF has one)
+    assert (inner["function"], inner["file"], inner["line"], inner["column"], inner["source"]) == (
+        "aspanic/checkedShare", "aspanic.ts", 4, 3, "traceback",
+    )  # fmt: skip
     assert report["explanation"].startswith(
         'The program aborted with "people must be positive" at aspanic.ts:4:3 in aspanic/checkedShare.'
     )
@@ -224,3 +247,37 @@ def test_an_assemblyscript_module_that_does_not_abort_returns_normally() -> None
     status, report = run("--invoke", "main", str(BUILD / "aspanic.wasm"), "4")
     assert status == 0 and report["outcome"] == "returned" and report["results"] == [26]
     assert "abort" not in report
+
+
+HOSTILE_ABORT = """
+(module
+  (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  ;; a message whose length header claims 4 GiB, a file pointer past the end of memory
+  (data (i32.const 16) "\\ff\\ff\\ff\\ff\\1b\\00[\\002\\00J\\00")
+  (func (export "main") (param $which i32)
+    local.get $which
+    if
+      i32.const 20 i32.const 0xfffffff0 i32.const -1 i32.const 7 call $abort
+    else
+      i32.const 0 i32.const 3 i32.const 1 i32.const 1 call $abort
+    end
+    unreachable))
+"""
+
+
+@pytest.mark.parametrize(("which", "message"), [("1", "\x1b[2J"), ("0", None)])
+def test_an_abort_with_hostile_pointers_reads_what_is_in_bounds_and_never_prints_raw_escapes(
+    tmp_path: Any, which: str, message: str | None
+) -> None:
+    path = tmp_path / "abort.wat"
+    path.write_text(HOSTILE_ABORT)
+    status, report = run("--invoke", "main", str(path), which)
+    assert status == 134 and report["trap"]["kind"] == "unreachable"
+    # The length is capped at what the memory holds; a pointer out of bounds (or below 4) reads nothing.
+    assert report["abort"]["file"] is None and report["abort"]["message"] is not None or message is None
+    if message is not None:
+        assert report["abort"]["message"].startswith(message) and report["abort"]["line"] == 0xFFFFFFFF
+        assert "\x1b" not in report["explanation"] and "\\x1b" in report["explanation"]
+    else:
+        assert report["abort"] == {"message": None, "file": None, "line": 1, "column": 1}

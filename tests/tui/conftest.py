@@ -27,11 +27,14 @@ def sample_app(
     *args: str,
     limits: RunLimits = INTERACTIVE_LIMITS,
     source_roots: tuple[str, ...] = (str(SAMPLES),),
+    substitutions: tuple[str, ...] = (),
+    invoke: str | None = None,
 ) -> WasmdbgApp:
-    """The app as the CLI builds it, on a sample (or any module path)."""
+    """The app as the CLI builds it, on a sample (or any module path); with `invoke`, `args` are its arguments."""
     path = module if isinstance(module, Path) else BUILD / module
-    session = Session.open(path, SessionOptions(source_roots=source_roots))
-    return make_app(session, RunRequest(args=args, limits=limits), source_hint="add --source-root DIR")
+    session = Session.open(path, SessionOptions(source_roots=source_roots, substitutions=substitutions))
+    request = RunRequest(limits=limits, invoke=invoke, invoke_args=args) if invoke else RunRequest(args=args, limits=limits)
+    return make_app(session, request, source_hint="add --source-root DIR")
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:

@@ -10,11 +10,12 @@ from rich.syntax import Syntax
 from tests.helpers import SAMPLES
 from wasmdbg.tui.widgets.code_views import LEXERS_BY_SUFFIX, lexer_name
 
-SOURCES = sorted(p for p in SAMPLES.rglob("*") if p.suffix in (".c", ".cpp", ".rs", ".wat") and p.is_file())
+LANGUAGES = (".c", ".cpp", ".rs", ".wat", ".zig", ".go", ".ts")
+SOURCES = sorted(p for p in SAMPLES.rglob("*") if p.suffix in LANGUAGES and p.is_file())
 
 
 def test_the_samples_cover_each_language_they_are_built_from() -> None:
-    assert {p.suffix for p in SOURCES} == {".c", ".cpp", ".rs", ".wat"}
+    assert {p.suffix for p in SOURCES} == set(LANGUAGES)
 
 
 @pytest.mark.parametrize("suffix", sorted(LEXERS_BY_SUFFIX))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from wasmdbg.symbols.sources import MAX_SOURCE_BYTES, SourceRoots
 
 
@@ -47,3 +49,13 @@ def test_symlinks_out_of_the_roots_and_odd_files_are_refused(tmp_path: Path) -> 
     roots = SourceRoots.for_module(str(module), [str(project)], [])
     for name in ("link.c", "fifo.c", "huge.c"):
         assert roots.excerpt(f"../src/{name}", 1) is None
+
+
+def test_a_substitute_path_target_is_a_root_and_a_relative_one_starts_at_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, project = layout(tmp_path)
+    monkeypatch.chdir(project.parent)
+    roots = SourceRoots.for_module(str(module), [], [f"/build/here={project.name}"])  # no --source-root
+    assert roots.excerpt("/build/here/src/main.c", 2) is not None
+    assert roots.excerpt(str(tmp_path / "secret.txt"), 1) is None  # the rest stays outside

@@ -230,7 +230,7 @@ def _agreement(stack: Sequence[StackFrame], frames: Sequence[RawFrame]) -> str:
     Only the user's: a goroutine runs on a stack of Go's own, so the runtime's frames around it
     (`runtime.goexit` at the bottom) are not the wasm stack's (`wasm_pc_f_loop` is).
     """
-    wasm = [s.function or "" for s in _flat(stack)]
+    wasm = [go_format.name_section_spelling(s.function or "") for s in _flat(stack)]
     spelled = [go_format.name_section_spelling(f.func_name or "") for f in frames if not f.inlined]
     at = 0
     for name in spelled:
@@ -255,8 +255,8 @@ def explain_abort_call(abort: AbortCall, stack: Sequence[StackFrame]) -> list[st
     if abort.file is not None:
         sentence += f" at {printable(abort.file)}:{abort.line}:{abort.column}"
     found = user_frame(stack)
-    if found is not None:
-        sentence += f" in {where(found.frame)}"
+    if found is not None:  # by name: its place is the abort's (the session put it on the frame)
+        sentence += f" in {function_name(found.frame)}"
     return [
         sentence + ".",
         "AssemblyScript's `assert` and `abort` call the host's `env.abort` with the message and the source position, "

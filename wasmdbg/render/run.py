@@ -21,6 +21,9 @@ OUTCOME_STYLES = {p.EXITED: "bold green", p.RETURNED: "bold green", p.TRAPPED: "
           p.BREAKPOINT: "bold magenta"}  # fmt: skip
 """The colour of each outcome, wherever an outcome is shown (the report, the app's panels)."""
 
+TAB_SIZE = 4
+"""Columns a tab in a source line takes (as in the app's source pane, Rich's `Syntax` default): Go indents with tabs."""
+
 
 def location(frame: SourceFrame) -> str | None:
     """`file:line` (or the file alone) of a frame, None without one."""
@@ -113,4 +116,4 @@ class RunView:
             yield Text(f"{printable(source.file)}:", style="bold")
             for number, text in source.lines:
                 marker = "→" if number == source.line else " "
-                yield Text(f" {marker} {number:5d}  {printable(text)}", style="bold" if marker == "→" else "")
+                yield Text(f" {marker} {number:5d}  {printable(text.expandtabs(TAB_SIZE))}", style="bold" if marker == "→" else "")

@@ -26,6 +26,7 @@ from wasmdbg.runner.text_format import read_module_source
 from wasmdbg.session.annotation import PastedText, symbolize_text
 from wasmdbg.session.disassembly import Disassembly, disassemble
 from wasmdbg.session.live import LiveRun, RunRequest
+from wasmdbg.session.guest_traceback import with_abort_position, with_go_traceback
 from wasmdbg.session.report import FUEL, MEMORY, TIMEOUT_HIT, MemoryUse, ModuleRef, RunReport, Trap, UserFrameRef
 from wasmdbg.session.stops import BreakPlan, BreakPlanner, BreakpointStop, StopDescriber
 from wasmdbg.symbols.frames import SourceFrame, SymbolizedAddress
@@ -152,7 +153,9 @@ class Session:
         """The report of a finished run of this module."""
         symbolizer = self.symbolizer()
         outcome = finished.outcome
-        stack = symbolize_stack(outcome.frames, symbolizer)
+        stderr_text = stderr.decode("utf-8", "replace")
+        stack = with_go_traceback(symbolize_stack(outcome.frames, symbolizer), stderr_text, self.module)
+        stack = with_abort_position(stack, outcome.abort)
         limits = request.limits
         memory = self._memory_use(finished, limits.max_memory_bytes)
         hits = []
@@ -170,7 +173,6 @@ class Session:
         trap = None
         if outcome.outcome == p.TRAPPED:
             trap = Trap(outcome.trap_kind, outcome.message, outcome.fault_address, outcome.memory_size)
-        stderr_text = stderr.decode("utf-8", "replace")
         return RunReport(
             outcome=outcome.outcome,
             module=ModuleRef(self.path, self.sha256),

@@ -70,7 +70,11 @@ class SourceRoots:
     def for_module(
         cls, module_path: str, given: Sequence[str], substitutions: Sequence[str], comp_dirs: Sequence[str] = ()
     ) -> SourceRoots:
-        """The roots given with --source-root, else the module's directory and existing DWARF comp_dirs."""
+        """The roots given with --source-root, else the module's directory and existing DWARF comp_dirs.
+
+        The directory a --substitute-path maps to is a root too: the user named it as where the
+        sources are (a relative one is taken from the working directory, as --source-root is).
+        """
         if given:
             roots = [Path(r) for r in given]
         else:
@@ -80,7 +84,10 @@ class SourceRoots:
         for spec in substitutions:
             source, sep, target = spec.partition("=")
             if sep and source:
+                target = os.path.abspath(target) if target else target
                 pairs.append((source, target))
+                if target and os.path.isdir(target):
+                    roots.append(Path(target))
         return cls(tuple(r.resolve() for r in roots), tuple(pairs), Path(module_path).resolve().parent)
 
     def locate(self, file: str) -> Path | None:
