@@ -172,10 +172,10 @@ def _go_where(frame: RawFrame) -> str:
 
 
 def _go_what(kind: str | None, message: str | None, user: Sequence[RawFrame]) -> str:
-    what = "hit a fatal error" if kind == "fatal error" else "panicked"
-    sentence = f"The program {what}"
+    fatal = kind == "fatal error"
+    sentence = "The program hit a fatal error" if fatal else "The program panicked"
     if message is not None:
-        sentence += f" with {quote(message)}"
+        sentence = f"The program hit the fatal error {quote(message)}" if fatal else f"{sentence} with {quote(message)}"
     if user:
         sentence += f" in {_go_where(user[0])}"
         if len(user) > 1:

@@ -1,0 +1,70 @@
+"""The language runtimes' sentences on texts and stacks the samples do not produce: fatal errors, forged tracebacks, clang's UBSan."""
+
+from __future__ import annotations
+
+from tests.helpers import SAMPLES
+from wasmdbg.explanation.languages import explain_go_exit, explain_sanitizer, explain_zig_panic
+from wasmdbg.symbols.frames import DWARF, NAME, SourceFrame
+from wasmdbg.symbols.stack import StackFrame
+from wasmdbg.wasm.module import read_module
+
+GO = read_module((SAMPLES / "build" / "gopanic.wasm").read_bytes())
+
+DEADLOCK = """fatal error: all goroutines are asleep - deadlock!
+
+goroutine 1 [chan receive]:
+main.wait(...)
+\t./dl.go:6
+main.main()
+\t./dl.go:11 +0x5
+"""
+
+
+def test_a_go_fatal_error_is_named_as_one_with_the_inlined_user_frame() -> None:
+    text = " ".join(explain_go_exit(2, DEADLOCK, GO))
+    assert text.startswith('The program hit the fatal error "all goroutines are asleep - deadlock!" in main.wait (./dl.go:6), called from main.main (./dl.go:11)')
+    assert "exited with code 2" in text
+
+
+def test_a_traceback_naming_a_function_the_module_lacks_says_it_may_be_another_builds() -> None:
+    forged = DEADLOCK.replace("main.main()", "main.serve()")
+    text = " ".join(explain_go_exit(2, forged, GO))
+    assert "This module has no function main.serve, which the traceback names" in text
+
+
+def test_stderr_without_a_go_traceback_is_not_a_go_exit() -> None:
+    assert explain_go_exit(2, "usage: tool [flags]\n", GO) == []
+
+
+def _stack(*names_files: tuple[str, str | None, int | None]) -> tuple[StackFrame, ...]:
+    return tuple(
+        StackFrame(i, 100 + i, (SourceFrame(name, file=file, line=line, source=DWARF if file else NAME),))
+        for i, (name, file, line) in enumerate(names_files)
+    )
+
+
+def test_clangs_full_ubsan_report_is_quoted_with_its_place() -> None:
+    stack = _stack(
+        ("abort", None, None),
+        ("__ubsan_handle_divrem_overflow", "/llvm/compiler-rt/lib/ubsan/ubsan_handlers.cpp", 240),
+        ("ratio", "src/ratio.c", 13),
+        ("main", "src/main.c", 4),
+    )
+    text = " ".join(explain_sanitizer(stack, "src/ratio.c:13:18: runtime error: division by zero\n"))
+    assert text.startswith(
+        'The undefined-behaviour sanitizer stopped the program, reporting "division by zero" at src/ratio.c:13:18 '
+        "in ratio (src/ratio.c:13), called from main (src/main.c:4)."
+    )
+    assert "Zig's" not in text
+
+
+def test_a_zig_panic_without_its_message_says_so_and_a_stack_without_the_handler_is_not_one() -> None:
+    stack = _stack(
+        ("process.abort", "/z/lib/std/process.zig", 859),
+        ("debug.defaultPanic", "/z/lib/std/debug.zig", 620),
+        ("app.run", "/src/app.zig", 12),
+    )
+    sentences = explain_zig_panic(stack, "")
+    assert sentences[0] == "The program panicked in app.run (/src/app.zig:12)."
+    assert sentences[-1] == "No `panic:` line was found on stderr."
+    assert explain_zig_panic(_stack(("app.run", "/src/app.zig", 12)), "panic: x\n") == []
