@@ -32,8 +32,9 @@ def test_a_traceback_naming_a_function_the_module_lacks_says_it_may_be_another_b
     assert "This module has no function main.serve, which the traceback names" in text
 
 
-def test_stderr_without_a_go_traceback_is_not_a_go_exit() -> None:
+def test_stderr_without_a_go_traceback_and_a_module_not_go_are_not_a_go_exit() -> None:
     assert explain_go_exit(2, "usage: tool [flags]\n", GO) == []
+    assert explain_go_exit(2, DEADLOCK, read_module((SAMPLES / "build" / "exitcode.O0.wasm").read_bytes())) == []
 
 
 def _stack(*names_files: tuple[str, str | None, int | None]) -> tuple[StackFrame, ...]:

@@ -20,7 +20,7 @@ from wasmdbg.backtrace.model import RawFrame
 from wasmdbg.explanation.names import function_name, quote, where
 from wasmdbg.runner.protocol import AbortCall
 from wasmdbg.symbols.frames import SourceFrame
-from wasmdbg.symbols.go import GoFunctions
+from wasmdbg.symbols.go import GoFunctions, is_go_module
 from wasmdbg.symbols.runtime import is_go_std_name, is_runtime_frame, user_frame
 from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.text import printable
@@ -185,6 +185,8 @@ def _go_what(kind: str | None, message: str | None, user: Sequence[RawFrame]) ->
 
 def explain_go_exit(code: int | None, stderr: str, module: WasmModule) -> list[str]:
     """Sentences for a Go program that exited after printing a panic's traceback, or [] when stderr has none."""
+    if not is_go_module(module):  # a C program may print `panic:` and an indented trace of its own
+        return []
     kind, message, frames = _go_traceback(stderr)
     if not frames or kind is None:
         return []

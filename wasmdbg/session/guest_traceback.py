@@ -23,19 +23,9 @@ from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import RawFrame
 from wasmdbg.runner.protocol import AbortCall
 from wasmdbg.symbols.frames import TRACEBACK, SourceFrame
-from wasmdbg.symbols.go import GoFunctions
+from wasmdbg.symbols.go import GoFunctions, is_go_module
 from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.wasm.module import WasmModule
-
-_GO_ENTRIES = frozenset({"_rt0_wasm_wasip1", "_rt0_wasm_js"})
-"""Functions only Go's linker puts in a module: the module is Go's."""
-
-
-def is_go_module(module: WasmModule) -> bool:
-    """Whether the module was linked by Go (its name section has Go's wasm entry point)."""
-    names = module.names.functions if module.names else {}
-    return any(name in _GO_ENTRIES for name in names.values())
-
 
 def with_go_traceback(stack: Sequence[StackFrame], stderr: str, module: WasmModule) -> tuple[StackFrame, ...]:
     """`stack` with the files and lines of Go's traceback on stderr, or the traceback as the stack when it has none.

@@ -6,6 +6,16 @@ from wasmdbg.backtrace.formats.go import name_section_spelling
 from wasmdbg.wasm.module import WasmModule
 
 
+_GO_ENTRIES = frozenset({"_rt0_wasm_wasip1", "_rt0_wasm_js"})
+"""Functions only Go's linker puts in a module: the module is Go's."""
+
+
+def is_go_module(module: WasmModule) -> bool:
+    """Whether the module was linked by Go (its name section has Go's wasm entry point)."""
+    names = module.names.functions if module.names else {}
+    return any(name in _GO_ENTRIES for name in names.values())
+
+
 class GoFunctions:
     """The module's functions by name-section name, looked up by the name Go prints (`main.(*T).m`)."""
 

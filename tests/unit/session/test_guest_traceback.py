@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import SAMPLES
-from wasmdbg.session.guest_traceback import is_go_module, with_go_traceback
+from wasmdbg.session.guest_traceback import with_go_traceback
+from wasmdbg.symbols.go import is_go_module
 from wasmdbg.symbols.frames import NAME, TRACEBACK, SourceFrame
 from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.wasm.module import read_module
