@@ -1,7 +1,7 @@
-//! Zig's safety checks as panics: each kind of failure, chosen by the first argument.
+//! Zig's safety checks as panics, and an error returned from main: each chosen by the first argument.
 const std = @import("std");
 
-const Kind = enum { index, overflow, unwrap, divide };
+const Kind = enum { index, overflow, unwrap, divide, missing };
 
 fn pick(items: []const u32, i: usize) u32 {
     return items[i]; // index out of bounds
@@ -27,6 +27,13 @@ fn share(amount: u32, people: u32) u32 {
     return amount / people; // division by zero
 }
 
+const LookupError = error{NotFound};
+
+fn account(id: u32) LookupError!u32 {
+    if (id > 3) return error.NotFound; // error return
+    return id * 10;
+}
+
 pub fn main(init: std.process.Init.Minimal) !void {
     var buffer: [4096]u8 = undefined;
     var fixed = std.heap.FixedBufferAllocator.init(&buffer);
@@ -42,5 +49,6 @@ pub fn main(init: std.process.Init.Minimal) !void {
         .overflow => std.debug.print("{d}\n", .{total(200, @intCast(n * 10))}),
         .unwrap => std.debug.print("{d}\n", .{find(&names, "linus") orelse unreachable}),
         .divide => std.debug.print("{d}\n", .{share(100, n - 6)}),
+        .missing => std.debug.print("{d}\n", .{try account(n)}),
     }
 }

@@ -95,11 +95,30 @@ def test_a_zig_release_safe_panic_names_the_inlined_user_function() -> None:
     )
 
 
-def test_a_zig_release_safe_panic_whose_user_frame_has_no_line_names_the_function_past_the_handler() -> None:
-    # ReleaseSafe inlines total() into main and gives the inlined main the file start.zig without a line.
+def test_a_zig_release_safe_panic_whose_user_frame_has_no_line_still_names_the_user_function() -> None:
+    # ReleaseSafe inlines total() into main, and its DWARF gives the inlined main no line of its own.
     _, report = run(str(BUILD / "zigpanic.ReleaseSafe.wasm"), "overflow")
-    assert '"integer overflow" in zigpanic.main (the debug info gives it no line of its own)' in report["explanation"]
-    assert "start.startWasi" not in report["explanation"]
+    first = report["explanation"].split(". ")[0]
+    assert first.startswith('The program panicked with "integer overflow" in zigpanic.main')
+    assert "start." not in first and "debug." not in first
+
+
+def test_an_error_returned_from_a_zig_main_is_named_and_the_missing_frames_explained() -> None:
+    status, report = run(str(BUILD / "zigpanic.Debug.wasm"), "missing")
+    assert status == 1 and report["outcome"] == "exited" and report["frames"] == []
+    name = printed(report["stderr"], "error: ")
+    assert report["explanation"].startswith(f'The program\'s main returned `error.{name}`: Zig printed "error: {name}"')
+    assert "--break FUNCTION" in report["explanation"]
+
+
+def test_a_breakpoint_on_the_zig_line_that_returns_the_error_shows_its_parameter() -> None:
+    line = next(n for n, text in enumerate((SAMPLES / "zig/zigpanic.zig").read_text().splitlines(), 1) if "// error return" in text)
+    status, report = run("--break", f"zigpanic.zig:{line}", str(BUILD / "zigpanic.Debug.wasm"), "missing")
+    assert status == 0 and report["outcome"] == "breakpoint"
+    frame = report["frames"][0]
+    assert (frame["function"], frame["line"]) == ("zigpanic.account", line)
+    values = {v["name"]: (v["type"], v["value"]) for v in frame["variables"]["variables"]}
+    assert values["id"] == ("u32", str(len("missing")))  # main passes the argument's length
 
 
 # -- C and C++ through zig cc / zig c++ ----------------------------------------------------------

@@ -69,3 +69,16 @@ def test_a_zig_panic_without_its_message_says_so_and_a_stack_without_the_handler
     assert sentences[0] == "The program panicked in app.run (/src/app.zig:12)."
     assert sentences[-1] == "No `panic:` line was found on stderr."
     assert explain_zig_panic(_stack(("app.run", "/src/app.zig", 12)), "panic: x\n") == []
+
+
+def test_a_zig_user_frame_placed_in_std_without_a_line_is_named_past_the_handler() -> None:
+    # Optimized Zig can give an inlined user function its caller's file in std, without a line.
+    stack = _stack(
+        ("process.abort", "/z/lib/std/process.zig", 859),
+        ("debug.FullPanic((function 'defaultPanic')).integerOverflow", "/z/lib/std/debug.zig", 164),
+        ("app.main", "/z/lib/std/start.zig", None),
+        ("start.startWasi", "/z/lib/std/start.zig", 128),
+    )
+    sentences = explain_zig_panic(stack, "panic: integer overflow\n")
+    assert sentences[0] == 'The program panicked with "integer overflow" in app.main (the debug info gives it no line of its own).'
+    assert "integerOverflow" in sentences[1] and "start.startWasi" not in sentences[1]

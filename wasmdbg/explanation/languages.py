@@ -145,6 +145,34 @@ def explain_sanitizer(stack: Sequence[StackFrame], stderr: str) -> list[str]:
     return sentences
 
 
+_ZIG_ERROR = re.compile(r"^error: (?P<name>[A-Za-z_][A-Za-z0-9_]{0,200})\s*$", re.MULTILINE)
+"""What Zig's start code prints when main returns an error (std/start.zig `callMain`)."""
+_ZIG_START = frozenset({"start.startWasi", "start.callMain", "start.wasi_start"})
+_NO_TRACE = "Cannot print stack trace"
+
+
+def _is_zig_module(module: WasmModule) -> bool:
+    names = module.names.functions if module.names else {}
+    return any(name in _ZIG_START for name in names.values())
+
+
+def explain_zig_error_exit(code: int | None, stderr: str, module: WasmModule) -> list[str]:
+    """Sentences for a Zig program whose main returned an error (exit code 1, `error: Name` on stderr), or []."""
+    if code != 1 or not _is_zig_module(module):
+        return []
+    found = _last(_ZIG_ERROR, stderr)
+    if found is None:
+        return []
+    name = printable(found["name"])
+    sentences = [f'The program\'s main returned `error.{name}`: Zig printed "error: {name}" and exited with code 1.']
+    if _NO_TRACE in stderr:
+        sentences.append(
+            "Zig cannot print the error's return trace on wasm, and returning an error is not a trap, so the run "
+            "has no frames: a breakpoint on the function that returns it (--break FUNCTION) stops there."
+        )
+    return sentences
+
+
 # -- Go ------------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from wasmdbg.explanation.languages import (
     explain_go_abort,
     explain_go_exit,
     explain_sanitizer,
+    explain_zig_error_exit,
     explain_zig_panic,
 )
 from wasmdbg.explanation.memory import explain_memory_cap, explain_memory_fault
@@ -71,7 +72,11 @@ def explain(
     if kind == TRAPPED:
         sentences = _trap(finished, stack, module, stderr, limits)
     elif kind == EXITED:
-        sentences = (outcome.exit_code and explain_go_exit(outcome.exit_code, stderr, module)) or explain_exit(outcome, stderr)
+        code = outcome.exit_code
+        sentences = (
+            (code and (explain_go_exit(code, stderr, module) or explain_zig_error_exit(code, stderr, module)))
+            or explain_exit(outcome, stderr)
+        )  # fmt: skip
     elif kind == RETURNED:
         sentences = explain_return(outcome)
     elif kind in (TIMEOUT, INTERRUPTED):
