@@ -262,6 +262,17 @@ def test_an_assemblyscript_abort_is_decoded_from_guest_memory_and_explained() ->
     )
 
 
+def test_an_assemblyscript_check_in_its_standard_library_names_the_user_caller() -> None:
+    status, report = run("--invoke", "pick", str(BUILD / "aspanic.wasm"), "7")
+    assert status == 134
+    abort = report["abort"]
+    assert abort["message"] == "Index out of range" and abort["file"] == "~lib/array.ts"
+    inner, caller = report["frames"][0], report["frames"][1]
+    assert inner["function"].startswith("~lib/array/Array<i32>#") and (inner["file"], inner["line"]) == ("~lib/array.ts", abort["line"])
+    assert caller["function"] == "aspanic/pick" and report["user_frame"] == 1  # ~lib is AssemblyScript's runtime
+    assert f'at ~lib/array.ts:{abort["line"]}:{abort["column"]} in {inner["function"]}, called from aspanic/pick.' in report["explanation"]
+
+
 def test_an_assemblyscript_module_that_does_not_abort_returns_normally() -> None:
     status, report = run("--invoke", "main", str(BUILD / "aspanic.wasm"), "4")
     assert status == 0 and report["outcome"] == "returned" and report["results"] == [26]

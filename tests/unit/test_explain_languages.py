@@ -82,3 +82,12 @@ def test_a_zig_user_frame_placed_in_std_without_a_line_is_named_past_the_handler
     sentences = explain_zig_panic(stack, "panic: integer overflow\n")
     assert sentences[0] == 'The program panicked with "integer overflow" in app.main (the debug info gives it no line of its own).'
     assert "integerOverflow" in sentences[1] and "start.startWasi" not in sentences[1]
+
+
+def test_an_assemblyscript_abort_inside_its_standard_library_names_the_user_caller() -> None:
+    from wasmdbg.explanation.languages import explain_abort_call
+    from wasmdbg.runner.protocol import AbortCall
+
+    stack = _stack(("~lib/array/Array<i32>#__get", "~lib/array.ts", 110), ("app/total", None, None))
+    text = explain_abort_call(AbortCall("Index out of range", "~lib/array.ts", 110, 42), stack)[0]
+    assert text == 'The program aborted with "Index out of range" at ~lib/array.ts:110:42 in ~lib/array/Array<i32>#__get, called from app/total.'

@@ -36,7 +36,8 @@ _UBSAN_MINIMAL = re.compile(r"^ubsan: (?P<msg>.+?)\s*$", re.MULTILINE)
 
 _ZIG_PANIC = ("debug.defaultPanic", "debug.FullPanic", "debug.panicExtra", "debug.panic", "builtin.default_panic")
 _UBSAN = ("ubsan_rt.", "__ubsan_handle_", "__ubsan::")
-_GO_ABORT = ("runtime.abort", "runtime.fatalpanic", "runtime.fatalthrow", "runtime.throw", "runtime.gopanic")
+_GO_ABORTING = ("runtime.fatalpanic", "runtime.fatalthrow", "runtime.throw", "runtime.gopanic")
+"""Go's functions that end in `runtime.abort` under GOTRACEBACK=crash (a panic, a fatal error)."""
 _SAFETY_CHECK = re.compile(r"^debug\.FullPanic\(.*\)\.(?P<check>\w+)$")
 """Zig names each safety check's panic function: `debug.FullPanic((function 'defaultPanic')).outOfBounds`."""
 
@@ -177,7 +178,7 @@ def explain_zig_error_exit(code: int | None, stderr: str, module: WasmModule) ->
 
 
 def _go_traceback(stderr: str) -> tuple[str | None, str | None, list[RawFrame]]:
-    """(kind, message, frames of the first goroutine) of the last Go traceback on stderr."""
+    """The last `panic:` / `fatal error:` line on stderr (kind, message), and the first goroutine Go printed after one (its frames)."""
     traces = go_format.parse(split_lines(stderr))
     found = _last(_GO_FATAL, stderr)
     kind, message = (found["kind"], found["msg"]) if found else (None, None)
@@ -235,7 +236,7 @@ def explain_go_exit(code: int | None, stderr: str, module: WasmModule) -> list[s
 def explain_go_abort(stack: Sequence[StackFrame], stderr: str) -> list[str]:
     """Sentences for a trap in Go's `runtime.abort` (GOTRACEBACK=crash, or a fatal error), or [] when it is not one."""
     names = _names(stack)
-    if not names or names[0] != "runtime.abort" or not any(n.startswith(_GO_ABORT[1:]) for n in names):
+    if not names or names[0] != "runtime.abort" or not any(n.startswith(_GO_ABORTING) for n in names):
         return []
     kind, message, frames = _go_traceback(stderr)
     user = _go_user_frames(frames)
@@ -246,8 +247,8 @@ def explain_go_abort(stack: Sequence[StackFrame], stderr: str) -> list[str]:
     sentences = [sentence + "."]
     machinery = _machinery(stack)
     sentences.append(
-        f"Go's runtime{_span(machinery)} printed its traceback and, as GOTRACEBACK=crash asks, ended the run with "
-        "an `unreachable` trap rather than exit code 2."
+        f"Go's runtime{_span(machinery)} printed its traceback and, as GOTRACEBACK=crash (or higher) asks, ended the "
+        "run with an `unreachable` trap rather than exit code 2."
     )
     if user:
         sentences.append(_agreement(stack, user))
@@ -284,9 +285,12 @@ def explain_abort_call(abort: AbortCall, stack: Sequence[StackFrame]) -> list[st
         sentence += f" with {quote(abort.message)}"
     if abort.file is not None:
         sentence += f" at {printable(abort.file)}:{abort.line}:{abort.column}"
+    inner = stack[0].sources[0] if stack else None
     found = user_frame(stack)
-    if found is not None:  # by name: its place is the abort's (the session put it on the frame)
-        sentence += f" in {function_name(found.frame)}"
+    if inner is not None:  # by name: its place is the abort's (the session put it on the frame)
+        sentence += f" in {function_name(inner)}"
+        if is_runtime_frame(inner) and found is not None and found.frame is not inner:
+            sentence += f", called from {where(found.frame)}"  # a check in AssemblyScript's ~lib
     return [
         sentence + ".",
         "AssemblyScript's `assert` and `abort` call the host's `env.abort` with the message and the source position, "
