@@ -91,3 +91,23 @@ def test_an_assemblyscript_abort_inside_its_standard_library_names_the_user_call
     stack = _stack(("~lib/array/Array<i32>#__get", "~lib/array.ts", 110), ("app/total", None, None))
     text = explain_abort_call(AbortCall("Index out of range", "~lib/array.ts", 110, 42), stack)[0]
     assert text == 'The program aborted with "Index out of range" at ~lib/array.ts:110:42 in ~lib/array/Array<i32>#__get, called from app/total.'
+
+
+def test_a_guests_hostile_stderr_is_read_in_bounded_time() -> None:
+    # A line of a million spaces after `panic: ` made the old `.+?\s*$` patterns backtrack quadratically;
+    # megabytes of stderr are cut to their tail. (Bounded by the suite's per-test timeout, not timed.)
+    hostile = "panic: " + " " * 1_000_000 + "x\n" + "goroutine 1 [running]:\n" + "main.f(" + "(" * 3000 + "\n" * 10
+    stack = _stack(("ubsan_rt.divRemHandler", "/z/lib/ubsan_rt.zig", 1), ("debug.defaultPanic", "/z/lib/std/debug.zig", 2))
+    assert explain_sanitizer(stack, hostile)[0].startswith("The undefined-behaviour sanitizer stopped the program")
+    assert explain_go_exit(2, hostile * 3, GO) is not None
+    long_message = "panic: " + "y" * 100_000
+    quoted = explain_zig_panic(_stack(("debug.defaultPanic", "/z/lib/std/debug.zig", 2), ("a.b", "/a.zig", 1)), long_message)[0]
+    assert len(quoted) < 1000  # the message is quoted cut, not whole
+
+
+def test_thousands_of_rust_panicked_at_lines_are_read_in_bounded_time() -> None:
+    from wasmdbg.explanation.panics import explain_panic
+
+    stack = _stack(("core::panicking::panic", None, None), ("app::run", "src/main.rs", 3))
+    stderr = "panicked at '" * 200_000 + "\nthread 'main' panicked at 'boom', src/main.rs:3:5\n"
+    assert explain_panic(stack, stderr)[0] == 'The program panicked with "boom" at src/main.rs:3:5.'

@@ -26,13 +26,19 @@ from wasmdbg.symbols.stack import StackFrame
 from wasmdbg.text import printable
 from wasmdbg.wasm.module import WasmModule
 
-_PANIC_LINE = re.compile(r"^(?:thread \d{1,20} )?panic: (?P<msg>.+?)\s*$", re.MULTILINE)
+# Each is matched against whole lines, stripped and cut (see `_last`): none of them may scan a
+# guest's megabytes of stderr, or backtrack over a line of a million spaces.
+_PANIC_LINE = re.compile(r"(?:thread \d{1,20} )?panic: (?P<msg>.+)")
 """Zig's default panic handler (`panic: msg`, `thread N panic: msg` with threads), and Go's."""
-_GO_FATAL = re.compile(r"^(?P<kind>panic|fatal error): (?P<msg>.+?)(?: \[recovered\])?\s*$", re.MULTILINE)
-_UBSAN_REPORT = re.compile(r"^(?P<loc>\S{1,4000}:\d{1,10}:\d{1,10}): runtime error: (?P<msg>.+?)\s*$", re.MULTILINE)
+_GO_FATAL = re.compile(r"(?P<kind>panic|fatal error): (?P<msg>.+?)(?: \[recovered\])?")
+_UBSAN_REPORT = re.compile(r"(?P<loc>[^\s:]\S{0,1000}:\d{1,10}:\d{1,10}): runtime error: (?P<msg>.+)")
 """clang's full UBSan runtime: `file.c:13:18: runtime error: division by zero`."""
-_UBSAN_MINIMAL = re.compile(r"^ubsan: (?P<msg>.+?)\s*$", re.MULTILINE)
+_UBSAN_MINIMAL = re.compile(r"ubsan: (?P<msg>.+)")
 """clang's minimal UBSan runtime: `ubsan: divrem-overflow by 0x...`."""
+TAIL_CHARS = 1 << 18
+"""Only this much of the end of stderr is read for a runtime's report: it is the last thing printed."""
+MAX_LINE_CHARS = 2000
+"""A stderr line is cut to this before it is matched."""
 
 _ZIG_PANIC = ("debug.defaultPanic", "debug.FullPanic", "debug.panicExtra", "debug.panic", "builtin.default_panic")
 _UBSAN = ("ubsan_rt.", "__ubsan_handle_", "__ubsan::")
@@ -93,10 +99,17 @@ def _span(names: Sequence[str]) -> str:
     return f" ({names[-1]} … {names[0]}, {len(names)} frames)" if len(names) > 1 else f" ({names[0]})"
 
 
-def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _tail(stderr: str) -> str:
+    return stderr[-TAIL_CHARS:]
+
+
+def _last(pattern: re.Pattern[str], stderr: str) -> re.Match[str] | None:
+    """The last line of stderr's tail that `pattern` matches whole (stripped, cut at MAX_LINE_CHARS)."""
     found = None
-    for found in pattern.finditer(text):
-        pass
+    for line in _tail(stderr).splitlines():
+        match = pattern.fullmatch(line.strip()[:MAX_LINE_CHARS])
+        if match is not None:
+            found = match
     return found
 
 
@@ -146,7 +159,7 @@ def explain_sanitizer(stack: Sequence[StackFrame], stderr: str) -> list[str]:
     return sentences
 
 
-_ZIG_ERROR = re.compile(r"^error: (?P<name>[A-Za-z_][A-Za-z0-9_]{0,200})\s*$", re.MULTILINE)
+_ZIG_ERROR = re.compile(r"error: (?P<name>[A-Za-z_][A-Za-z0-9_]{0,200})")
 """What Zig's start code prints when main returns an error (std/start.zig `callMain`)."""
 _ZIG_START = frozenset({"start.startWasi", "start.callMain", "start.wasi_start"})
 _NO_TRACE = "Cannot print stack trace"
@@ -166,7 +179,7 @@ def explain_zig_error_exit(code: int | None, stderr: str, module: WasmModule) ->
         return []
     name = printable(found["name"])
     sentences = [f'The program\'s main returned `error.{name}`: Zig printed "error: {name}" and exited with code 1.']
-    if _NO_TRACE in stderr:
+    if _NO_TRACE in _tail(stderr):
         sentences.append(
             "Zig cannot print the error's return trace on wasm, and returning an error is not a trap, so the run "
             "has no frames: a breakpoint on the function that returns it (--break FUNCTION) stops there."
@@ -179,7 +192,7 @@ def explain_zig_error_exit(code: int | None, stderr: str, module: WasmModule) ->
 
 def _go_traceback(stderr: str) -> tuple[str | None, str | None, list[RawFrame]]:
     """The last `panic:` / `fatal error:` line on stderr (kind, message), and the first goroutine Go printed after one (its frames)."""
-    traces = go_format.parse(split_lines(stderr))
+    traces = go_format.parse(split_lines(_tail(stderr)))
     found = _last(_GO_FATAL, stderr)
     kind, message = (found["kind"], found["msg"]) if found else (None, None)
     first = next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)

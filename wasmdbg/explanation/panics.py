@@ -100,10 +100,23 @@ def explain_panic(stack: Sequence[StackFrame], stderr: str) -> list[str]:
     return sentences
 
 
+_PANIC_WINDOW = 8192
+"""Characters read from the last `panicked at`: a message longer than that is not quoted whole anyway."""
+
+
 def _panic_message(stderr: str) -> tuple[str, str] | None:
-    """(message, file:line:col) of the last panic reported on stderr, in either of Rust's formats."""
-    found = [(m.start(), m["msg"], m["loc"]) for pattern in (_PANIC_OLD, _PANIC_NEW) for m in pattern.finditer(stderr)]
-    if not found:
+    """(message, file:line:col) of the last panic reported on stderr, in either of Rust's formats.
+
+    Only the last `panicked at` is read, and only _PANIC_WINDOW characters of it: the patterns'
+    lazy message runs to a delimiter, and from every one of a guest's thousands of `panicked at`
+    that would be quadratic in stderr.
+    """
+    at = stderr.rfind("panicked at ")
+    if at < 0:
         return None
-    _, message, place = max(found)
-    return " ".join(message.split("\n")), place
+    window = stderr[at : at + _PANIC_WINDOW]
+    for pattern in (_PANIC_OLD, _PANIC_NEW):
+        m = pattern.match(window)
+        if m is not None:
+            return " ".join(m["msg"].split("\n")), m["loc"]
+    return None

@@ -21,6 +21,7 @@ from dataclasses import replace
 from wasmdbg.backtrace.formats import go as go_format
 from wasmdbg.backtrace.lines import split_lines
 from wasmdbg.backtrace.model import RawFrame
+from wasmdbg.explanation.languages import TAIL_CHARS
 from wasmdbg.runner.protocol import AbortCall
 from wasmdbg.symbols.frames import TRACEBACK, SourceFrame
 from wasmdbg.symbols.go import GoFunctions, is_go_module
@@ -40,7 +41,7 @@ def with_go_traceback(stack: Sequence[StackFrame], stderr: str, module: WasmModu
     """
     if not is_go_module(module) or "goroutine " not in stderr:
         return tuple(stack)
-    traces = go_format.parse(split_lines(stderr))
+    traces = go_format.parse(split_lines(stderr[-TAIL_CHARS:]))  # the traceback is the last thing Go printed
     first = next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)
     if first is None:
         return tuple(stack)
