@@ -311,3 +311,20 @@ def test_an_abort_with_hostile_pointers_reads_what_is_in_bounds_and_never_prints
         assert "\x1b" not in report["explanation"] and "\\x1b" in report["explanation"]
     else:
         assert report["abort"] == {"message": None, "file": None, "line": 1, "column": 1}
+
+
+def test_an_abort_called_in_a_loop_without_trapping_keeps_only_the_last_call(tmp_path: Any) -> None:
+    path = tmp_path / "loop.wat"
+    path.write_text("""
+(module
+  (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (local $i i32)
+    (loop $again
+      i32.const 0 i32.const 0 local.get $i i32.const 0 call $abort
+      local.get $i i32.const 1 i32.add local.tee $i
+      i32.const 100000 i32.lt_u br_if $again)
+    unreachable))
+""")
+    status, report = run("--invoke", "main", str(path))
+    assert status == 134 and report["abort"]["line"] == 99_999  # the last of 100,000 calls, none kept before it
