@@ -405,7 +405,7 @@ def start_failure(report: RunReport, session: Session) -> str | None:
     if report.error_kind in (p.ARITY, p.BAD_ARGUMENT):
         return f"{message}: give the arguments after MODULE (wasmdbg run --invoke NAME MODULE ARGS...)"
     if report.error_kind == p.MISSING_IMPORT:
-        return f"{message}: wasmdbg provides WASI only; --unknown-imports-trap runs anyway (calling one traps)"
+        return f"{message}: wasmdbg provides WASI (and AssemblyScript's env.abort) only; --unknown-imports-trap runs anyway (calling one traps)"
     return message
 
 
