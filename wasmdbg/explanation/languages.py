@@ -56,6 +56,11 @@ def _names(stack: Sequence[StackFrame]) -> list[str]:
     return [function_name(source) for source in _flat(stack)]
 
 
+def _last_handler_frame(flat: Sequence[SourceFrame], handler: tuple[str, ...]) -> int | None:
+    """The index of the outermost frame of `handler` (a panic handler's functions), None without one."""
+    return max((i for i, s in enumerate(flat) if function_name(s).startswith(handler)), default=None)
+
+
 def _machinery(stack: Sequence[StackFrame], handler: tuple[str, ...] = ()) -> list[str]:
     """The names of the runtime frames inside the user's frame (else up to the `handler`'s caller), innermost first."""
     found = user_frame(stack)
@@ -63,7 +68,8 @@ def _machinery(stack: Sequence[StackFrame], handler: tuple[str, ...] = ()) -> li
     if found is not None:
         end = flat.index(found.frame)
     else:
-        end = 1 + max((i for i, s in enumerate(flat) if function_name(s).startswith(handler)), default=len(flat) - 1)
+        last = _last_handler_frame(flat, handler)
+        end = len(flat) if last is None else last + 1
     return [function_name(s) for s in flat[:end] if is_runtime_frame(s)]
 
 
@@ -86,7 +92,7 @@ def _past_the_handler(stack: Sequence[StackFrame], handler: tuple[str, ...]) -> 
     without a line: the rule then finds no user frame, yet the frame past the panic handler is it.
     """
     flat = _flat(stack)
-    last = max((i for i, s in enumerate(flat) if function_name(s).startswith(handler)), default=None)
+    last = _last_handler_frame(flat, handler)
     if last is None or last + 1 >= len(flat):
         return ""
     frame = flat[last + 1]
@@ -192,10 +198,9 @@ def explain_zig_error_exit(code: int | None, stderr: str, module: WasmModule) ->
 
 def _go_traceback(stderr: str) -> tuple[str | None, str | None, list[RawFrame]]:
     """The last `panic:` / `fatal error:` line on stderr (kind, message), and the first goroutine Go printed after one (its frames)."""
-    traces = go_format.parse(split_lines(_tail(stderr)))
+    first = go_format.failing_goroutine(split_lines(_tail(stderr)))
     found = _last(_GO_FATAL, stderr)
     kind, message = (found["kind"], found["msg"]) if found else (None, None)
-    first = next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)
     return kind, message, list(first.frames) if first is not None else []
 
 

@@ -41,8 +41,7 @@ def with_go_traceback(stack: Sequence[StackFrame], stderr: str, module: WasmModu
     """
     if not is_go_module(module) or "goroutine " not in stderr:
         return tuple(stack)
-    traces = go_format.parse(split_lines(stderr[-TAIL_CHARS:]))  # the traceback is the last thing Go printed
-    first = next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)
+    first = go_format.failing_goroutine(split_lines(stderr[-TAIL_CHARS:]))  # the traceback is the last thing Go printed
     if first is None:
         return tuple(stack)
     functions = GoFunctions(module)

@@ -127,3 +127,9 @@ def _parse_goroutine(lines: Sequence[Line], header: int, reason: tuple[str | Non
     state = _HEADER.match(lines[header].text)
     notes = [f"goroutine {state['id']} [{state['state']}]"] if state is not None else []
     return make_trace(RUNTIME, frames, used, reason=reason[0], notes=notes), i
+
+
+def failing_goroutine(lines: Sequence[Line]) -> Trace | None:
+    """The goroutine a Go program printed after its `panic:` / `fatal error:` line (else its first), or None."""
+    traces = parse(lines)
+    return next((t for t in traces if t.trap_reason is not None), traces[0] if traces else None)
