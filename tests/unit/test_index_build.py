@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -182,8 +183,8 @@ def test_the_wall_clock_budget_still_kills_the_child_when_it_runs_out(
 
 
 def test_the_memory_limit_still_applies_when_progress_is_reported(spawned: list[subprocess.Popen[bytes]]) -> None:
-    # Far below what this build needs, so it fails early every time; near the real need,
-    # pyelftools can spin at the limit until the wall-clock budget ends it.
+    # Far below what this build needs. At some limits like this one the child's interpreter spins
+    # at the cap instead of raising MemoryError (CPython < 3.13): the parent's watch ends it.
     with pytest.raises(DwarfBuildError, match="(?i)memory"):
         build_index_bytes(_sections(PANIC), "k", memory_bytes=60 << 20, on_progress=lambda _: None)
     (child,) = spawned
@@ -231,3 +232,33 @@ def test_a_build_out_of_memory_says_so_in_one_line() -> None:
     with pytest.raises(DwarfBuildError) as raised:
         build_index_bytes(_sections(PANIC), memory_bytes=140 << 20)
     assert str(raised.value) == "reading the DWARF needed more than 140 MiB of memory"
+
+
+_AT_THE_CAP = """
+import resource, sys
+size = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[20])
+resource.setrlimit(resource.RLIMIT_AS, (size + (256 << 10), size + (256 << 10)))
+print(size + (256 << 10), flush=True)
+while True:
+    pass
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the watch reads /proc (Linux)")
+def test_a_child_pinned_at_its_cap_is_taken_as_out_of_memory_and_one_far_below_is_not() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", _AT_THE_CAP], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        limit = int(proc.stdout.readline())
+        pinned, roomy = isolate._AtTheCap(proc.pid, limit), isolate._AtTheCap(proc.pid, limit + (64 << 20))
+        assert pinned() is False  # the first look starts the clock; only staying there counts
+        deadline = time.monotonic() + HANG_S
+        while not pinned():
+            assert time.monotonic() < deadline and proc.poll() is None
+            assert roomy() is False
+            time.sleep(0.05)
+        assert isolate.address_space_size(f"/proc/{proc.pid}/stat") == pytest.approx(limit, abs=isolate._CAP_MARGIN)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert isolate.address_space_size(f"/proc/{proc.pid}/stat") is None  # reaped: nothing to read

@@ -9,7 +9,7 @@ Three channels connect the two sides: the sections go in on stdin and the index 
 stdout; stderr carries the one-line failure; a pipe of its own (its descriptor in
 WASMDBG_INDEX_PROGRESS_FD) carries progress lines, `<units done> <units total or -> <phase>`. The
 parent polls all of them in the calling thread, so it can kill the child as soon as the build is
-cancelled.
+cancelled, and watches the child's address space (see `_AtTheCap`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ _PROGRESS_FD_ENV = "WASMDBG_INDEX_PROGRESS_FD"
 _PROGRESS_INTERVAL_S = 0.05
 """The child reports at most this often within a phase (and always on a phase change or the last unit)."""
 _MAX_PROGRESS_LINE = 4096
+_CAP_MARGIN = 1 << 20
+"""An address space this close to the cap has no room left for the allocator's next 1 MiB arena."""
+_CAP_PINNED_S = 1.0
+"""How long the child may sit at its cap before the parent takes it as out of memory."""
 
 
 class DwarfBuildError(WasmdbgError):
@@ -145,7 +149,8 @@ def build_index_bytes(
         try:
             os.set_blocking(progress_read, False)
             stdout, stderr = _exchange(
-                proc, encode_sections(sections), timeout_s, cancel, _ProgressLines(progress_read, on_progress)
+                proc, encode_sections(sections), _Budget(timeout_s, cancel, _AtTheCap(proc.pid, memory_bytes)),
+                _ProgressLines(progress_read, on_progress),
             )
         finally:
             if proc.poll() is None:  # cancelled, out of time, or on_progress raised: no child outlives the call
@@ -193,21 +198,86 @@ class _ProgressLines:
         return open_
 
 
+class _AtTheCap:
+    """Whether the child has sat at its address-space cap for `_CAP_PINNED_S`: then it is out of memory.
+
+    The child's own MemoryError handler is not enough. When the allocation that fails is the int
+    CPython pushes while unwinding to an exception handler, CPython before 3.13 retries the unwind
+    for ever (python/cpython#132508, #134163): the child spins at 100 % CPU, its address space a few
+    KiB under the cap, and never raises. Seen here in about 1 build in 70 at limits of 50-62 MiB;
+    without this watch the wall-clock budget ended those builds, a minute later, as "took longer".
+    Read from /proc; where there is none (not Linux, where RLIMIT_AS is not enforced anyway) it
+    never fires.
+    """
+
+    def __init__(self, pid: int, limit: int) -> None:
+        self._stat = f"/proc/{pid}/stat"
+        self.limit = limit
+        """The child's address-space limit in bytes."""
+        self._since: float | None = None
+
+    def __call__(self) -> bool:
+        size = address_space_size(self._stat)
+        now = time.monotonic()
+        if size is None or size < self.limit - _CAP_MARGIN:
+            self._since = None
+            return False
+        if self._since is None:
+            self._since = now
+        return now - self._since >= _CAP_PINNED_S
+
+
+def address_space_size(stat_path: str) -> int | None:
+    """The `vsize` field of a /proc/PID/stat file in bytes, or None if it cannot be read."""
+    try:
+        with open(stat_path, "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[-1].split()  # the command name may hold spaces and ")"
+        return int(fields[20])  # field 23 of the line; 3 (the state) is the first after the name
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class _Budget:
+    """What ends a build early: the cancel event, the wall-clock budget, the child pinned at its cap."""
+
+    def __init__(self, timeout_s: float, cancel: threading.Event | None, at_the_cap: _AtTheCap) -> None:
+        self._timeout_s = timeout_s
+        self._deadline = time.monotonic() + timeout_s
+        self._cancel = cancel
+        self._at_the_cap = at_the_cap
+
+    def next_wait(self) -> float:
+        """How long the next wait may take; raises when the build is cancelled, out of time or of memory."""
+        if self._cancel is not None and self._cancel.is_set():
+            raise DwarfBuildCancelled("the DWARF index build was cancelled")
+        if self._at_the_cap():
+            raise DwarfBuildError(out_of_memory_message(self._at_the_cap.limit))
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise DwarfBuildError(
+                f"reading the DWARF took longer than {self._timeout_s:g} s (malformed DWARF can make the reader loop)"
+            )
+        return min(_POLL_S, remaining)
+
+
+def out_of_memory_message(limit: int) -> str:
+    """The one line for a build that ran out of memory, from the child or from the parent's watch."""
+    return f"reading the DWARF needed more than {limit >> 20} MiB of memory"
+
+
 def _exchange(
     proc: subprocess.Popen[bytes],
     data: bytes,
-    timeout_s: float,
-    cancel: threading.Event | None,
+    budget: _Budget,
     progress: _ProgressLines,
 ) -> tuple[bytes, bytes]:
-    """Feed the child its input and collect stdout and stderr, polling cancel, budget and progress.
+    """Feed the child its input and collect stdout and stderr, polling the budget and progress.
 
     One selector loop in the calling thread. `Popen.communicate(timeout=...)` cannot serve as the
     poll: retried after its timeout it stops writing the rest of the input (CPython registers
     stdin only on the first call), and the child would wait for it for ever.
     """
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    deadline = time.monotonic() + timeout_s
     stdin = proc.stdin.fileno()
     outputs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     view, sent = memoryview(data), 0
@@ -221,7 +291,7 @@ def _exchange(
             selector.register(fd, selectors.EVENT_READ)
         selector.register(progress.fd, selectors.EVENT_READ)
         while any(fd in outputs for fd in selector.get_map()):
-            ready = selector.select(_poll_timeout(deadline, timeout_s, cancel))
+            ready = selector.select(budget.next_wait())
             for key, _ in ready:
                 fd = key.fd
                 if fd == stdin:
@@ -245,24 +315,12 @@ def _exchange(
                         selector.unregister(fd)
     while True:  # stdout and stderr are closed: the child is exiting
         try:
-            proc.wait(_poll_timeout(deadline, timeout_s, cancel))
+            proc.wait(budget.next_wait())
             break
         except subprocess.TimeoutExpired:
             continue
     progress.drain()  # everything the child wrote is in the pipe now
     return bytes(outputs[proc.stdout.fileno()]), bytes(outputs[proc.stderr.fileno()])
-
-
-def _poll_timeout(deadline: float, timeout_s: float, cancel: threading.Event | None) -> float:
-    """How long the next wait may take; raises when the build is cancelled or out of time."""
-    if cancel is not None and cancel.is_set():
-        raise DwarfBuildCancelled("the DWARF index build was cancelled")
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise DwarfBuildError(
-            f"reading the DWARF took longer than {timeout_s:g} s (malformed DWARF can make the reader loop)"
-        )
-    return min(_POLL_S, remaining)
 
 
 def _child() -> int:
@@ -283,7 +341,7 @@ def _child() -> int:
     from wasmdbg.dwarf.split import SplitFiles
 
     report = _ProgressWriter(os.environ.get(_PROGRESS_FD_ENV, ""))
-    out_of_memory = f"\nreading the DWARF needed more than {limit >> 20} MiB of memory\n".encode()
+    out_of_memory = f"\n{out_of_memory_message(limit)}\n".encode()
     try:
         sections = decode_sections(sys.stdin.buffer.read())
         tables = build_tables(load_dwarf(sections), sections, SplitFiles.from_env(), progress=report)
