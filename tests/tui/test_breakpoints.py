@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, TabbedContent
+import re
+
+from textual.widgets import Input, Static, TabbedContent
 
 from tests.helpers import SAMPLES
 from tests.tui.conftest import BUILD, wait_for
@@ -135,6 +137,13 @@ async def test_breakpoints_set_and_cleared_at_a_stop_take_effect_without_a_resta
         await pilot.press("q")
 
 
+async def interrupt_and_quit(pilot: object, app: WasmdbgApp) -> None:
+    """End a run held at a stop as the user would: `i`, then `q` once it has ended."""
+    await pilot.press("i")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: app.finished is not None, "the interrupt")  # type: ignore[arg-type]
+    await pilot.press("q")  # type: ignore[attr-defined]
+
+
 def held_at(app: WasmdbgApp) -> tuple[str | None, int | None] | None:
     """(function, line) of the innermost frame while held at a stop, else None."""
     if app.state != p.BREAKPOINT or app.report is None or app.report.stop is None or not app.report.stop.stack:
@@ -175,6 +184,75 @@ async def test_next_step_into_and_step_out_stop_at_the_lines_they_name() -> None
         await pilot.press("c")  # on to the breakpoint: its second hit (steps are not hits)
         await wait_for(pilot, lambda: held_at(app) == ("post", 22) and app.report is not None and app.report.stop is not None
                        and app.report.stop.stopped.hit == 2, "the breakpoint's second hit")  # fmt: skip
-        await pilot.press("i")
-        await wait_for(pilot, lambda: app.finished is not None, "the interrupt")
+        await interrupt_and_quit(pilot, app)
+
+
+def gutter_marks(view: SourceView) -> dict[int, str]:
+    """Line number -> the two gutter characters drawn beside it (breakpoint dot, cursor), where not blank."""
+    assert view.excerpt is not None
+    gutter = str(view.query_one("#gutter", Static).content).split("\n")
+    return {number: gutter[row] for row, (number, _) in enumerate(view.excerpt.lines) if gutter[row].strip()}
+
+
+async def test_b_in_the_source_pane_toggles_the_cursors_line_and_the_gutter_shows_the_breakpoints() -> None:
+    app = ledger_app("ledger.c:22")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: held_at(app) == ("post", 22), "the breakpoint at line 22")
+        source = app.query_one("#source", SourceView)
+        await wait_for(pilot, lambda: gutter_marks(source) == {22: "● "}, "line 22's dot")
+        source.focus()
+        await pilot.press("down", "down", "down")
+        assert source.cursor_line == 25 and gutter_marks(source) == {22: "● ", 25: " ▸"}
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "ledger.c:25" in app.breakpoints, "the breakpoint on the cursor's line")
+        assert not isinstance(app.screen, BreakpointScreen)  # no prompt: the line is the cursor's
+        assert gutter_marks(source) == {22: "● ", 25: "●▸"}
+        await pilot.press("c")
+        await wait_for(pilot, lambda: held_at(app) == ("post", 25), "the stop at line 25")
+        assert app.focused is source and source.cursor_line == 25  # the stop keeps the user in the source pane
+        # Line 22 cleared from its line (whatever spec set it): the next stop is line 25's second hit.
+        await pilot.press("up", "up", "up", "b")
+        await wait_for(pilot, lambda: app.breakpoints == ["ledger.c:25"], "line 22 cleared")
+        await wait_for(pilot, lambda: gutter_marks(source) == {22: " ▸", 25: "● "}, "line 22's dot gone")
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: held_at(app) == ("post", 25) and app.report is not None and app.report.stop is not None
+            and app.report.stop.stopped.hit == 2, "line 25's second hit",
+        )  # fmt: skip
+        await wait_for(pilot, lambda: "amount: int = 25" in app.query_one(VariablesPane).text, "the second call's amount")
+        # A line without code is refused in the notification; nothing is added.
+        await pilot.press("home", "b")
+        await pilot.pause(0.2)
+        assert app.breakpoints == ["ledger.c:25"]
+        await interrupt_and_quit(pilot, app)
+
+
+async def test_a_function_breakpoint_is_dotted_at_its_line_and_cleared_from_it() -> None:
+    app = ledger_app("post")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: held_at(app) == ("post", 20), "the stop in post")
+        source = app.query_one("#source", SourceView)
+        await wait_for(pilot, lambda: gutter_marks(source) == {20: "● "}, "post's dot at the line it stops on")
+        source.focus()
+        await pilot.press("b")
+        await wait_for(pilot, lambda: app.breakpoints == [], "post cleared from its line")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.finished is not None and app.report is not None, "the end of the run")
+        assert app.report is not None and app.report.outcome == p.RETURNED
         await pilot.press("q")
+
+
+async def test_a_click_in_the_source_pane_puts_the_cursor_on_the_line_under_the_pointer() -> None:
+    app = ledger_app("ledger.c:22")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: held_at(app) == ("post", 22), "the breakpoint at line 22")
+        source = app.query_one("#source", SourceView)
+        await wait_for(pilot, lambda: not source.settling, "the source scrolled to line 22")
+        await pilot.click(SourceView, offset=(20, 3))  # the third row of code, under the border
+        # The line number the screen shows on that row (the pane's region, as the terminal draws it).
+        row = app.screen._compositor.render_strips()[source.region.y + 3]
+        shown = "".join(segment.text for segment in row)[source.region.x : source.region.right]
+        number = re.search(r"(\d+) ", shown.lstrip("│ ●▸❱"))
+        assert number is not None and source.cursor_line == int(number[1]), shown
+        assert app.focused is source and gutter_marks(source)[source.cursor_line].endswith("▸")
+        await interrupt_and_quit(pilot, app)

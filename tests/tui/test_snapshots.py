@@ -13,13 +13,16 @@ from collections.abc import Iterator
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import sample_app, until_drawn, wait_for
+from tests.helpers import SAMPLES
+from tests.tui.conftest import BUILD, sample_app, until_drawn, wait_for
 from wasmdbg.runner import protocol as p
 from wasmdbg.runner.limits import INTERACTIVE_LIMITS
 from wasmdbg.session.live import RunRequest
-from wasmdbg.tui.app import WasmdbgApp
+from wasmdbg.session.session import Session, SessionOptions
+from wasmdbg.tui.app import WasmdbgApp, make_app
 from wasmdbg.tui.widgets.code_views import DisassemblyView, SourceView
 from wasmdbg.tui.widgets.output_log import OutputLog
+from wasmdbg.tui.widgets.variables_pane import VariablesPane
 
 SIZE = (160, 48)
 
@@ -37,6 +40,11 @@ async def _until_stopped(pilot: Pilot[int]) -> None:
     await app.workers.wait_for_complete()
     panes = [app.query_one(SourceView), app.query_one(DisassemblyView)]
     await wait_for(pilot, lambda: not any(pane.settling for pane in panes), "the source and disassembly scrolled into place")
+    report = app.report
+    assert report is not None
+    printed = sum(len(out.decode("utf-8", "replace").splitlines()) for out in (report.stdout, report.stderr))
+    tail = app.query_one("#output-tail", OutputLog)
+    await wait_for(pilot, lambda: tail.lines_shown == printed, "the guest's output in the trap view")
     await until_drawn(pilot)  # the footer and the scrollbars drawn for the final state, however loaded the machine
 
 
@@ -46,6 +54,25 @@ def test_trap_view_of_a_divide_by_zero(snap_compare) -> None:  # type: ignore[no
 
 def test_trap_view_of_a_rust_panic(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(sample_app("panic.O0.wasm"), terminal_size=SIZE, run_before=_until_stopped)
+
+
+def test_breakpoint_stop_with_variables_and_the_source_cursor(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    session = Session.open(BUILD / "ledger.O0.wasm", SessionOptions(source_roots=(str(SAMPLES),)))
+    app = make_app(session, RunRequest(limits=INTERACTIVE_LIMITS), breakpoints=("ledger.c:22",))
+
+    async def stopped_with_the_cursor_moved(pilot: Pilot[int]) -> None:
+        # Not _until_stopped: the run's worker holds the guest at the stop, it does not complete.
+        await wait_for(pilot, lambda: app.state == p.BREAKPOINT and app.report is not None, "the stop")
+        panes = [app.query_one(SourceView), app.query_one(DisassemblyView)]
+        await wait_for(pilot, lambda: not any(pane.settling for pane in panes), "the panes scrolled into place")
+        variables = app.query_one(VariablesPane)
+        await wait_for(pilot, lambda: "before: int = 100" in variables.text, "post's variables")
+        app.query_one(SourceView).focus()
+        await pilot.press("down", "down", "down")
+        app.clear_notifications()  # the toast naming the chosen address times out: not on the snapshot
+        await until_drawn(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=stopped_with_the_cursor_moved)
 
 
 class ScriptedRun:

@@ -29,6 +29,7 @@ from wasmdbg.session.live import LiveRun, RunRequest
 from wasmdbg.session.guest_traceback import with_abort_position, with_go_traceback
 from wasmdbg.session.report import FUEL, MEMORY, TIMEOUT_HIT, MemoryUse, ModuleRef, RunReport, Trap, UserFrameRef
 from wasmdbg.session.stops import BreakPlan, BreakPlanner, BreakpointStop, StopDescriber
+from wasmdbg.symbols.breakpoints import Breakpoint
 from wasmdbg.symbols.frames import SourceFrame, SymbolizedAddress
 from wasmdbg.symbols.runtime import user_frame
 from wasmdbg.symbols.sources import SourceExcerpt, SourceMissing, SourceRoots
@@ -215,11 +216,21 @@ class Session:
         Raises:
             BreakpointError: a spec names no code (the message says what exists).
         """
+        return self._break_planner().plan(specs, live=live)
+
+    def resolve_breakpoint(self, spec: str) -> Breakpoint:
+        """Where one spec stops (the app's gutter dots), without planning a run.
+
+        Raises:
+            BreakpointError: the spec names no code.
+        """
+        return self._break_planner().resolver.resolve(spec)
+
+    def _break_planner(self) -> BreakPlanner:
         with self._planner_lock:
             if self._planner is None:
                 self._planner = BreakPlanner(self.symbolizer())
-            planner = self._planner
-        return planner.plan(specs, live=live)
+            return self._planner
 
     def stop_describer(self, plan: BreakPlan | None = None) -> StopDescriber:
         """What turns the agent's `Stopped` events into stops with variables, for this module."""

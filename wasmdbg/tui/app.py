@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from rich.text import Text
 from textual import on, work
@@ -51,6 +51,8 @@ from wasmdbg.tui.messages import (
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
 from wasmdbg.tui.screens.breakpoint import BreakpointScreen
 from wasmdbg.session.stops import StopDescriber
+from wasmdbg.text import printable
+from wasmdbg.tui.widgets.code_views import SourceView
 from wasmdbg.tui.widgets.footer import Footer
 from wasmdbg.tui.widgets.fuel_panel import FuelPanel
 from wasmdbg.tui.widgets.memory_chart import MemoryChart
@@ -264,6 +266,7 @@ class WasmdbgApp(TrapApp):
         if message.generation != self.generation:
             return
         self._describer = message.describer
+        self._mark_breakpoints()
         for chosen in message.chosen:
             self.notify(f"breakpoint {chosen}", title="wasmdbg", markup=False)
         for refused in message.refused:
@@ -425,11 +428,46 @@ class WasmdbgApp(TrapApp):
             self._set_state(RUNNING)
 
     def action_breakpoint(self) -> None:
+        """In the source pane, set or clear a breakpoint on the cursor's line; elsewhere, ask for a spec."""
+        source = self.focused
+        if isinstance(source, SourceView) and source.cursor_file is not None and source.cursor_line is not None:
+            self._toggle_line(source.cursor_file, source.cursor_line)
+            return
         entry = self.trap_view.shown_entry
         suggestion = ""
         if entry is not None and entry.source.file and entry.source.line:
             suggestion = f"{Path(entry.source.file.replace(chr(92), '/')).name}:{entry.source.line}"
         self.push_screen(BreakpointScreen(suggestion, tuple(self.breakpoints)), self._toggle_breakpoint)
+
+    def _toggle_line(self, file: str, line: int) -> None:
+        """Clear the breakpoints that stop on this line (whatever spec set them), or set `BASENAME:LINE`."""
+        here = [spec for spec in self.breakpoints if (file, line) in self._stops_of(spec)]
+        if not here:
+            self._toggle_breakpoint(f"{PurePath(file.replace(chr(92), '/')).name}:{line}")
+            return
+        for spec in here:
+            self.breakpoints.remove(spec)
+        cleared = ", ".join(printable(spec) for spec in here)
+        self.notify(f"breakpoint {cleared} cleared{self._apply_breakpoints()}", title="wasmdbg", markup=False)
+        self._mark_breakpoints()
+
+    def _stops_of(self, spec: str) -> set[tuple[str, int]]:
+        """The (file, line) pairs where `spec` stops; none while the symbols are read or if it names no code."""
+        from wasmdbg.symbols.breakpoints import BreakpointError
+
+        if not self.session.symbolizer_ready:
+            return set()
+        try:
+            found = self.session.resolve_breakpoint(spec)
+        except BreakpointError:
+            return set()
+        return {(loc.file, loc.line) for loc in found.locations if loc.file is not None and loc.line is not None}
+
+    def _mark_breakpoints(self) -> None:
+        """Put the gutter dots of the trap view's source pane where the breakpoints stop."""
+        marks = set().union(*(self._stops_of(spec) for spec in self.breakpoints))
+        for view in self.trap_view.query(SourceView):
+            view.mark(marks)
 
     def _toggle_breakpoint(self, spec: str | None) -> None:
         if not spec:
@@ -437,6 +475,7 @@ class WasmdbgApp(TrapApp):
         if spec in self.breakpoints:
             self.breakpoints.remove(spec)
             self.notify(f"breakpoint {spec} cleared{self._apply_breakpoints()}", title="wasmdbg", markup=False)
+            self._mark_breakpoints()
             return
         if not self.session.symbolizer_ready:
             self.notify("the symbols are still being read: try again in a moment", title="wasmdbg", severity="warning", markup=False)
@@ -451,6 +490,7 @@ class WasmdbgApp(TrapApp):
         self.breakpoints.append(spec)
         chosen = "; ".join(bp.chosen for bp in plan.breakpoints)
         self.notify(f"breakpoint {chosen}{self._apply_breakpoints()}", title="wasmdbg", markup=False)
+        self._mark_breakpoints()
 
     def _apply_breakpoints(self) -> str:
         """Hand the breakpoints to the run going on if it can take them; says when they apply."""

@@ -1,4 +1,4 @@
-"""`b`: set or clear a breakpoint (FILE:LINE, FUNCTION or 0xOFFSET), offered at the source line shown."""
+"""`b` away from the source pane: set or clear a breakpoint (FILE:LINE, FUNCTION or 0xOFFSET), offered at the line shown."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ class BreakpointScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="breakpoint-box"):
             yield Label("Set or clear a breakpoint at FILE:LINE, FUNCTION or 0xOFFSET", markup=False)
-            yield Label("Enter toggles it (from the next run: r restarts); Escape cancels.", id="breakpoint-help", markup=False)
+            yield Label(
+                "Enter sets it, or clears it if it is set; Escape cancels. In the source pane, b toggles the "
+                "line under the cursor (↑/↓ move it).",
+                id="breakpoint-help", markup=False,
+            )  # fmt: skip
             yield SafeInput(value=self.suggestion, placeholder="file.c:12", id="breakpoint-input")
             shown = ", ".join(printable(spec) for spec in self.current) or "none"
             yield Label(f"breakpoints now: {shown}", id="breakpoint-list", markup=False)

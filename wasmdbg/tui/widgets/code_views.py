@@ -1,12 +1,23 @@
-"""The selected frame's source (syntax coloured, its line highlighted) and its function's disassembly."""
+"""The selected frame's source (syntax coloured, its line highlighted) and its function's disassembly.
+
+The source pane has a line cursor while it has focus (↑/↓, page keys, a click): the app's `b`
+sets or clears a breakpoint on that line, and lines with a breakpoint carry a dot in the gutter.
+"""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 
+from collections.abc import Set
+from dataclasses import dataclass
+
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from wasmdbg.session.disassembly import Disassembly
@@ -98,33 +109,67 @@ def lexer_name(path: str, code: str) -> str:
     return LEXERS_BY_SUFFIX.get(PurePath(path).suffix) or Syntax.guess_lexer(path, code)
 
 
+BREAKPOINT_MARK = "●"
+CURSOR_MARK = "▸"
+CURSOR_STYLE = Style(bgcolor="grey35")
+"""The cursor line's background, over the syntax colours (both themes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Highlighting:
+    """What the excerpt's `Syntax` is made from, again for each position of the cursor."""
+
+    code: str
+    lexer: str
+    theme: str
+
+
 class SourceView(_ScrolledText):
     """Source around the selected frame's line, or why it is not available and what would help."""
 
     TITLE = "source"
+    DEFAULT_CSS = """
+    SourceView #source-rows { height: auto; }
+    SourceView #gutter { width: 2; }
+    SourceView #body { width: 1fr; }
+    """
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Line up", show=False),
+        Binding("down", "cursor(1)", "Line down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First line", show=False),
+        Binding("end", "cursor_to(-1)", "Last line", show=False),
+    ]
 
     def __init__(self, *, source_hint: str | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.source_hint = source_hint
+        self.excerpt: SourceExcerpt | None = None
+        """The excerpt shown, if the pane shows source."""
+        self.cursor_line: int | None = None
+        """The line under the cursor (the frame's line until the cursor moves); None without source."""
+        self._marks: frozenset[tuple[str, int]] = frozenset()
+        self._syntax: _Highlighting | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="source-rows"):
+            yield Static(id="gutter")
+            yield Static(id="body", expand=True)
 
     def show(self, where: str | None, source: SourceExcerpt | SourceMissing | None, *, dark: bool = True) -> None:
         """Show an excerpt (its frame line highlighted), or the reason it is missing."""
         title = Text("source") if where is None else Text("source  ") + Text(printable(where))
-        if isinstance(source, SourceExcerpt):
+        if isinstance(source, SourceExcerpt) and source.lines:
             code = "\n".join(printable(text, one_line=False) for _, text in source.lines)
-            first = source.lines[0][0] if source.lines else 1
-            syntax = Syntax(
-                code,
-                lexer_name(source.path, code),
-                theme="monokai" if dark else "default",
-                line_numbers=True,
-                start_line=first,
-                highlight_lines={source.line},
-                word_wrap=False,
-                indent_guides=False,
-            )
-            self._set(syntax, title, source.line - first)
+            first = source.lines[0][0]
+            self.excerpt, self.cursor_line = source, source.line
+            self._syntax = _Highlighting(code, lexer_name(source.path, code), "monokai" if dark else "default")
+            self._set(self._cursor_drawn(), title, source.line - first)
+            self._draw_gutter()
             return
+        self.excerpt = self.cursor_line = self._syntax = None
+        self._draw_gutter()
         if isinstance(source, SourceMissing):
             message = Text("source not available: ", style="bold yellow")
             message.append(printable(source.message))
@@ -139,6 +184,97 @@ class SourceView(_ScrolledText):
         else:
             message = Text("no source line for this frame", style="dim")
         self._set(message, title, None)
+
+    def show_note(self, note: str) -> None:
+        self.excerpt = self.cursor_line = self._syntax = None
+        self._draw_gutter()
+        super().show_note(note)
+
+    @property
+    def cursor_file(self) -> str | None:
+        """The file the cursor is in, as the debug information names it."""
+        return None if self.excerpt is None else self.excerpt.file
+
+    def mark(self, lines: Set[tuple[str, int]]) -> None:
+        """Put the breakpoint dot on these (file as the debug information names it, line) pairs."""
+        self._marks = frozenset(lines)
+        self._draw_gutter()
+
+    # -- the cursor ---------------------------------------------------------------------------
+
+    def _row_of(self, line: int) -> int:
+        assert self.excerpt is not None
+        return line - self.excerpt.lines[0][0]
+
+    def _move_to_row(self, row: int) -> None:
+        if self.excerpt is None:
+            return
+        row = max(0, min(len(self.excerpt.lines) - 1, row))
+        self.cursor_line = self.excerpt.lines[row][0]
+        body = self.query_one("#body", Static)
+        body.update(self._cursor_drawn())
+        self._draw_gutter()
+        height = self.scrollable_content_region.height
+        if row < self.scroll_y:
+            self.scroll_to(y=row, animate=False)
+        elif row >= self.scroll_y + height:
+            self.scroll_to(y=row - height + 1, animate=False)
+
+    def action_cursor(self, step: int) -> None:
+        if self.cursor_line is not None:
+            self._move_to_row(self._row_of(self.cursor_line) + step)
+
+    def action_cursor_page(self, direction: int) -> None:
+        if self.cursor_line is not None:
+            self._move_to_row(self._row_of(self.cursor_line) + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_cursor_to(self, row: int) -> None:
+        if self.excerpt is not None:
+            self._move_to_row(row if row >= 0 else len(self.excerpt.lines) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        # Screen rows: the event's own y is relative to whichever child got it (scrolled or not).
+        view_row = event.screen_y - self.content_region.y
+        if self.excerpt is not None and 0 <= view_row < self.content_region.height:
+            self._move_to_row(view_row + round(self.scroll_y))
+
+    def on_focus(self) -> None:
+        self._redraw_cursor()
+
+    def on_blur(self) -> None:
+        self._redraw_cursor()
+
+    def _redraw_cursor(self) -> None:
+        if self._syntax is not None:
+            self.query_one("#body", Static).update(self._cursor_drawn())
+            self._draw_gutter()
+
+    def _cursor_drawn(self) -> Syntax:
+        """The excerpt, its cursor line shaded while the pane has focus."""
+        assert self._syntax is not None and self.excerpt is not None
+        syntax = Syntax(
+            self._syntax.code, self._syntax.lexer, theme=self._syntax.theme, line_numbers=True,
+            start_line=self.excerpt.lines[0][0], highlight_lines={self.excerpt.line}, word_wrap=False,
+            indent_guides=False,
+        )  # fmt: skip
+        if self.has_focus and self.cursor_line is not None:
+            row = self._row_of(self.cursor_line) + 1
+            syntax.stylize_range(CURSOR_STYLE, (row, 0), (row + 1, 0))
+        return syntax
+
+    def _draw_gutter(self) -> None:
+        gutter = self.query_one("#gutter", Static)
+        excerpt = self.excerpt
+        if excerpt is None:
+            gutter.display = False
+            return
+        text = Text(no_wrap=True, end="")
+        for number, _ in excerpt.lines:
+            text.append(BREAKPOINT_MARK if (excerpt.file, number) in self._marks else " ", style="bold red")
+            text.append(CURSOR_MARK if self.has_focus and number == self.cursor_line else " ", style="bold")
+            text.append("\n")
+        gutter.update(text)
+        gutter.display = True
 
 
 class DisassemblyView(_ScrolledText):

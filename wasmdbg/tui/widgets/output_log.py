@@ -36,6 +36,10 @@ MAX_LINE_CHARS = 2_000
 STDERR_STYLE = Style(color="red")
 
 
+HIDDEN_RECHECK_S = 0.1
+"""How often a log with lines waiting looks again whether it is on screen."""
+
+
 class OutputLog(ScrollView, can_focus=True):
     """Guest output; stderr lines in their own colour.
 
@@ -145,8 +149,15 @@ class OutputLog(ScrollView, can_focus=True):
     def show_fed(self) -> None:
         """Show the lines fed since the last call, if the log is on screen (else once it is shown)."""
         self._show_soon = False
-        if self._raw and self.is_on_screen:
+        if not self._raw:
+            return
+        if self.is_on_screen:
             self._commit()
+        elif self.is_attached:
+            # Shown, the log commits in on_show; but a log whose view was switched to just now is
+            # not on screen until the next layout, and its Show may have come before these lines.
+            self._show_soon = True
+            self.set_timer(HIDDEN_RECHECK_S, self.show_fed)
 
     def on_show(self) -> None:
         self._commit()  # what came while hidden
@@ -171,6 +182,12 @@ class OutputLog(ScrollView, can_focus=True):
             self.refresh()  # what was in view has moved up
         self.virtual_size = Size(widest, len(held))
         self.scroll_end(animate=False, immediate=False, x_axis=False)
+        self.refresh()  # the rows in view may be new even where nothing was pruned
+
+    @property
+    def lines_shown(self) -> int:
+        """How many lines the log holds escaped and drawable (fed lines not yet committed are not counted)."""
+        return len(self._held)
 
     # -- drawing --------------------------------------------------------------------------------
 

@@ -132,7 +132,9 @@ class TrapView(Vertical):
         stack = self.stack
         stack.show(report)
         self.show_frame(stack.selected_entry)  # at once, not when the highlight's message comes round
-        stack.focus()
+        focused = self.app.focused
+        if focused is None or self not in focused.ancestors:
+            stack.focus()  # else the user is working in this view (a breakpoint's stops): stay there
 
     @on(StackView.FrameSelected)
     def _frame_selected(self, message: StackView.FrameSelected) -> None:
