@@ -87,6 +87,12 @@ def test_a_cpp_breakpoint_shows_a_reference_parameter_and_the_class_type() -> No
     names = variables(top)
     assert names["slot"]["value"] == "0"
     assert "Shelf<int>" in names["shelf"]["type"] and names["shelf"]["type"].rstrip().endswith("&")
+    (referent,) = names["shelf"]["children"]  # a reference shows what it refers to
+    assert "Shelf<int>" in referent["type"] and child(referent, "items_")["type"].startswith("std::")
+    # main's shelf{10, 20, 30}: the vector's first element, through its begin pointer.
+    caller = next(f for f in report["frames"][1:] if f["line"] == 37)
+    begin = child(child(variables(caller)["shelf"], "items_"), "__begin_")
+    assert [c["value"] for c in begin["children"]] == ["10"]
 
 
 def test_a_rust_breakpoint_shows_a_slice_and_an_index() -> None:
