@@ -268,12 +268,12 @@ class SourceView(_ScrolledText):
         if excerpt is None:
             gutter.display = False
             return
-        text = Text(no_wrap=True, end="")
+        rows = []
         for number, _ in excerpt.lines:
-            text.append(BREAKPOINT_MARK if (excerpt.file, number) in self._marks else " ", style="bold red")
-            text.append(CURSOR_MARK if self.has_focus and number == self.cursor_line else " ", style="bold")
-            text.append("\n")
-        gutter.update(text)
+            row = Text(BREAKPOINT_MARK if (excerpt.file, number) in self._marks else " ", style="bold red")
+            row.append(CURSOR_MARK if self.has_focus and number == self.cursor_line else " ", style="bold")
+            rows.append(row)
+        gutter.update(Text("\n", no_wrap=True, end="").join(rows))  # one row per line of code, no more
         gutter.display = True
 
 
