@@ -41,6 +41,7 @@ def _release() -> Iterator[None]:
     yield
     probed.cache_clear()
     original.cache_clear()
+    engine.cache_clear()
 
 
 def bits(results: tuple[object, ...] | None) -> tuple[object, ...] | None:

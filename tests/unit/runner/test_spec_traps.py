@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from functools import cache
 
 import pytest
@@ -21,6 +22,15 @@ from wasmdbg.runner.protocol import TRAPPED
 
 LISTING = CORPUS / "spec" / "traps.jsonl"
 CASES = [json.loads(line) for line in LISTING.read_text().splitlines()] if LISTING.exists() else []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release() -> Iterator[None]:
+    """Drop the cached modules and engine while wasmtime is still loaded: collected at interpreter
+    exit, an Engine's finalizer finds the bindings' ffi gone ("Exception ignored in Managed.__del__")."""
+    yield
+    module.cache_clear()
+    engine.cache_clear()
 
 
 @cache
