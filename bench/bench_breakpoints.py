@@ -128,10 +128,14 @@ def guest_time(millions: int) -> None:
 
     from wasmdbg.session.session import Session
 
-    plan = Session.open(CALLS).plan_breakpoints(["finish"], live=True)
+    session = Session.open(CALLS)
+    plan = session.plan_breakpoints(["finish"], live=True)
     live = instrument(data, {*plan.offsets, *plan.live_points}, call_sites=plan.call_sites, guarded=True)
+    headless = session.plan_breakpoints(["finish"])  # as `run --break finish` rewrites it
+    as_run = instrument(data, headless.offsets, call_sites=headless.call_sites)
     variants = [("original", data, ()), ("renumbered, no probe", instrument(data, []), None),
                 ("a probe in finish()", instrument(data, [finish.code_offset]), None),
+                (f"--break finish as run plans it ({len(headless.call_sites)} call wrapped)", as_run, None),
                 (f"app: every line guarded ({len(plan.live_points)})", live, None)]  # fmt: skip
     times: list[list[float]] = [[] for _ in variants]
     for _ in range(REPEATS):
