@@ -245,7 +245,7 @@ class SourceView(_ScrolledText):
         self._redraw_cursor()
 
     def _redraw_cursor(self) -> None:
-        if self._syntax is not None:
+        if self._syntax is not None and self.is_attached and not self._closing:  # not while the app closes
             self.query_one("#body", Static).update(self._cursor_drawn())
             self._draw_gutter()
 

@@ -36,10 +36,6 @@ MAX_LINE_CHARS = 2_000
 STDERR_STYLE = Style(color="red")
 
 
-HIDDEN_RECHECK_S = 0.1
-"""How often a log with lines waiting looks again whether it is on screen."""
-
-
 class OutputLog(ScrollView, can_focus=True):
     """Guest output; stderr lines in their own colour.
 
@@ -149,15 +145,8 @@ class OutputLog(ScrollView, can_focus=True):
     def show_fed(self) -> None:
         """Show the lines fed since the last call, if the log is on screen (else once it is shown)."""
         self._show_soon = False
-        if not self._raw:
-            return
-        if self.is_on_screen:
+        if self._raw and self.is_on_screen:
             self._commit()
-        elif self.is_attached:
-            # Shown, the log commits in on_show; but a log whose view was switched to just now is
-            # not on screen until the next layout, and its Show may have come before these lines.
-            self._show_soon = True
-            self.set_timer(HIDDEN_RECHECK_S, self.show_fed)
 
     def on_show(self) -> None:
         self._commit()  # what came while hidden
