@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -49,6 +49,7 @@ from wasmdbg.tui.messages import (
     SymbolsReady,
 )
 from wasmdbg.tui.trap_app import END_BINDINGS, FRAME_BINDINGS, SCREEN_BINDINGS, TrapApp
+from wasmdbg.tui.breakpoint_lines import BreakpointLines, line_spec
 from wasmdbg.tui.screens.breakpoint import BreakpointScreen
 from wasmdbg.session.stops import StopDescriber
 from wasmdbg.text import printable
@@ -112,6 +113,8 @@ class WasmdbgApp(TrapApp):
         super().__init__(source_hint=source_hint, describe=describe, debug_hint=debug_hint)
         self.breakpoints: list[str] = list(dict.fromkeys(breakpoints))
         """Breakpoint specs (`--break`, then toggled with `b`): of the run going on, when it can take them, else of the next."""
+        self.breakpoint_lines = BreakpointLines(session)
+        """Which source lines the specs stop on (the source pane's dots)."""
         self._describer: StopDescriber | None = None
         """What names the stops of the run going on (None: it has no breakpoints)."""
         self.start_hint = start_hint
@@ -436,14 +439,14 @@ class WasmdbgApp(TrapApp):
         entry = self.trap_view.shown_entry
         suggestion = ""
         if entry is not None and entry.source.file and entry.source.line:
-            suggestion = f"{Path(entry.source.file.replace(chr(92), '/')).name}:{entry.source.line}"
+            suggestion = line_spec(entry.source.file, entry.source.line)
         self.push_screen(BreakpointScreen(suggestion, tuple(self.breakpoints)), self._toggle_breakpoint)
 
     def _toggle_line(self, file: str, line: int) -> None:
         """Clear the breakpoints that stop on this line (whatever spec set them), or set `BASENAME:LINE`."""
-        here = [spec for spec in self.breakpoints if (file, line) in self._stops_of(spec)]
+        here = self.breakpoint_lines.stopping_at(self.breakpoints, (file, line))
         if not here:
-            self._toggle_breakpoint(f"{PurePath(file.replace(chr(92), '/')).name}:{line}")
+            self._toggle_breakpoint(line_spec(file, line))
             return
         for spec in here:
             self.breakpoints.remove(spec)
@@ -451,21 +454,9 @@ class WasmdbgApp(TrapApp):
         self.notify(f"breakpoint {cleared} cleared{self._apply_breakpoints()}", title="wasmdbg", markup=False)
         self._mark_breakpoints()
 
-    def _stops_of(self, spec: str) -> set[tuple[str, int]]:
-        """The (file, line) pairs where `spec` stops; none while the symbols are read or if it names no code."""
-        from wasmdbg.symbols.breakpoints import BreakpointError
-
-        if not self.session.symbolizer_ready:
-            return set()
-        try:
-            found = self.session.resolve_breakpoint(spec)
-        except BreakpointError:
-            return set()
-        return {(loc.file, loc.line) for loc in found.locations if loc.file is not None and loc.line is not None}
-
     def _mark_breakpoints(self) -> None:
         """Put the gutter dots of the trap view's source pane where the breakpoints stop."""
-        marks = set().union(*(self._stops_of(spec) for spec in self.breakpoints))
+        marks = self.breakpoint_lines.marks(self.breakpoints)
         for view in self.trap_view.query(SourceView):
             view.mark(marks)
 
